@@ -394,7 +394,7 @@ func (d *trivyDecoder) resource(rc *trivyResultCtx) ocsf.ResourceDetails {
 		}
 		return ocsf.ResourceDetails{UID: uid, Name: d.rep.name, Type: d.rep.kind, Namespace: d.rep.namespace}
 	}
-	name := firstNonEmpty(d.rep.artifact, rc.target)
+	name := firstNonEmpty(d.rep.artifact, rc.target, d.rep.cluster, "unknown artifact")
 	uid := name
 	if d.rep.repoDigest != "" {
 		uid = d.rep.repoDigest
@@ -494,13 +494,13 @@ func (d *trivyDecoder) vuln(rc *trivyResultCtx, v *trivyVuln) (ocsf.Record, erro
 		}
 		vul.AffectedPackages = []ocsf.AffectedPackage{ap}
 	}
+	if v.FixedVersion != "" {
+		vul.Remediation = &ocsf.Remediation{Desc: "Upgrade " + firstNonEmpty(v.PkgName, v.PkgID) + " to " + v.FixedVersion + "."}
+	}
 	f.Vulnerabilities = []ocsf.Vulnerability{vul}
 	res := d.resource(rc)
 	res.RoleID, res.Role = ocsf.ResourceRoleTarget, "Target"
 	f.Resources = []ocsf.ResourceDetails{res}
-	if v.FixedVersion != "" {
-		f.Remediation = &ocsf.Remediation{Desc: "Upgrade " + firstNonEmpty(v.PkgName, v.PkgID) + " to " + v.FixedVersion + "."}
-	}
 	f.AddObservable("vulnerabilities[0].cve.uid", ocsf.ObservableCVE, "CVE", cveUID(vul))
 	f.AddObservable("resources[0].uid", ocsf.ObservableResourceUID, "Resource UID", res.UID)
 	f.AddUnmapped("Target", rc.target)

@@ -175,13 +175,36 @@ func isEmpty(v any) bool {
 	return false
 }
 
-// AddObservable appends an observable unless value is empty.
+// AddObservable appends an observable unless value is empty. Its type is
+// the schema's caption of typeID; typeName is used only for ids the caption
+// table lacks.
 func (b *Base) AddObservable(name string, typeID int, typeName, value string) {
 	if value == "" {
 		return
 	}
+	if c, ok := observableCaptions[typeID]; ok {
+		typeName = c
+	}
 	b.Observables = append(b.Observables, Observable{Name: name, TypeID: typeID, Type: typeName, Value: value})
 }
+
+// observableCaptions are the captions of observable.type_id in OCSF 1.8.0
+// (assembled by the schema compiler from the dictionary, objects and classes).
+var observableCaptions = map[int]string{
+	0: "Unknown", 1: "Hostname", 2: "IP Address", 3: "MAC Address", 4: "User Name", 5: "Email Address",
+	6: "URL String", 7: "File Name", 8: "Hash", 9: "Process Name", 10: "Resource UID", 11: "Port",
+	12: "Subnet", 13: "Command Line", 14: "Country", 15: "Process ID", 16: "HTTP User-Agent",
+	17: "CWE Object: uid", 18: "CVE Object: uid", 19: "User Credential ID", 20: "Endpoint", 21: "User",
+	22: "Email", 23: "Uniform Resource Locator", 24: "File", 25: "Process", 26: "Geo Location",
+	27: "Container", 30: "Fingerprint", 31: "User Object: uid", 32: "Group Object: name",
+	33: "Group Object: uid", 34: "Account Object: name", 35: "Account Object: uid", 36: "Script Content",
+	37: "Serial Number", 38: "Resource Details Object: name", 39: "Process Entity Object: uid",
+	40: "Email Object: subject", 41: "Email Object: uid", 42: "Message UID", 44: "Advisory Object: uid",
+	45: "File Path", 47: "Device Object: uid", 48: "Network Endpoint Object: uid", 99: "Other",
+}
+
+// ObservableCaption returns the caption of an observable type id.
+func ObservableCaption(typeID int) string { return observableCaptions[typeID] }
 
 // Millis converts t to epoch milliseconds; the zero time gives 0.
 func Millis(t time.Time) int64 {
@@ -196,7 +219,6 @@ type Finding struct {
 	Base
 	FindingInfo      FindingInfo       `json:"finding_info"`
 	Resources        []ResourceDetails `json:"resources,omitempty"`
-	Remediation      *Remediation      `json:"remediation,omitempty"`
 	ConfidenceID     int               `json:"confidence_id,omitempty"`
 	Confidence       string            `json:"confidence,omitempty"`
 	ConfidenceScore  int               `json:"confidence_score,omitempty"`
@@ -244,14 +266,16 @@ type VulnerabilityFinding struct {
 // ComplianceFinding is OCSF class 2003.
 type ComplianceFinding struct {
 	Finding
-	Compliance Compliance `json:"compliance"`
+	Compliance  Compliance   `json:"compliance"`
+	Remediation *Remediation `json:"remediation,omitempty"`
 }
 
 // DetectionFinding is OCSF class 2004.
 type DetectionFinding struct {
 	Finding
-	Evidences []Evidence `json:"evidences,omitempty"`
-	IsAlert   *bool      `json:"is_alert,omitempty"`
+	Evidences   []Evidence   `json:"evidences,omitempty"`
+	IsAlert     *bool        `json:"is_alert,omitempty"`
+	Remediation *Remediation `json:"remediation,omitempty"`
 }
 
 // DataSecurityFinding is OCSF class 2006.

@@ -1,0 +1,54 @@
+-- +goose Up
+CREATE TABLE findings (
+    id           INTEGER PRIMARY KEY,
+    tenant       TEXT    NOT NULL,
+    fingerprint  TEXT    NOT NULL UNIQUE,
+    class_uid    INTEGER NOT NULL,
+    severity_id  INTEGER NOT NULL,
+    product      TEXT    NOT NULL,
+    format       TEXT    NOT NULL,
+    source_uid   TEXT    NOT NULL,
+    resource_uid TEXT    NOT NULL DEFAULT '',
+    title        TEXT    NOT NULL DEFAULT '',
+    time         INTEGER NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    count        INTEGER NOT NULL DEFAULT 1,
+    ocsf         BLOB    NOT NULL
+);
+CREATE INDEX findings_by_severity ON findings (tenant, severity_id DESC, id);
+CREATE INDEX findings_by_class ON findings (tenant, class_uid);
+
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    tenant       TEXT    NOT NULL,
+    fingerprint  TEXT    NOT NULL UNIQUE,
+    class_uid    INTEGER NOT NULL,
+    severity_id  INTEGER NOT NULL,
+    product      TEXT    NOT NULL,
+    format       TEXT    NOT NULL,
+    source_uid   TEXT    NOT NULL,
+    resource_uid TEXT    NOT NULL DEFAULT '',
+    title        TEXT    NOT NULL DEFAULT '',
+    time         INTEGER NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    count        INTEGER NOT NULL DEFAULT 1,
+    ocsf         BLOB    NOT NULL
+);
+CREATE INDEX events_by_time ON events (tenant, time DESC, id);
+
+CREATE TABLE tokens (
+    id         TEXT    PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    tenant     TEXT    NOT NULL,
+    role       TEXT    NOT NULL,
+    hash       TEXT    NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER NOT NULL DEFAULT 0
+);
+
+-- +goose Down
+DROP TABLE tokens;
+DROP TABLE events;
+DROP TABLE findings;

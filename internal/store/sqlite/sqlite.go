@@ -1,0 +1,382 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// rowsPerStatement is how many rows one multi-row upsert carries
+// (12 parameters each, well under SQLite's 32766-variable limit).
+const rowsPerStatement = 500
+
+// Store is the SQLite store.
+type Store struct {
+	w, r *sql.DB
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: creating %s: %w", dir, err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: migrating %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	return &Store{w: w, r: r, path: path}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+// DB returns the writer handle, for maintenance tasks such as backups.
+func (s *Store) DB() *sql.DB { return s.w }
+
+// Begin starts a write transaction.
+func (s *Store) Begin(ctx context.Context) (store.Appender, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return &appender{tx: tx, stmts: make(map[string]*sql.Stmt)}, nil
+}
+
+type appender struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+	args  []any
+	done  bool
+}
+
+func (a *appender) UpsertFindings(ctx context.Context, rows []store.Row) (store.UpsertResult, error) {
+	return a.upsert(ctx, "findings", rows)
+}
+
+func (a *appender) UpsertEvents(ctx context.Context, rows []store.Row) (store.UpsertResult, error) {
+	return a.upsert(ctx, "events", rows)
+}
+
+func upsertSQL(table string, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, ocsf) VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (fingerprint) DO UPDATE SET count = " + table + ".count + 1, last_seen = excluded.last_seen," +
+		" severity_id = excluded.severity_id, class_uid = excluded.class_uid, format = excluded.format, resource_uid = excluded.resource_uid," +
+		" title = excluded.title, time = excluded.time, ocsf = excluded.ocsf RETURNING count")
+	return b.String()
+}
+
+func (a *appender) upsert(ctx context.Context, table string, rows []store.Row) (store.UpsertResult, error) {
+	var res store.UpsertResult
+	if a.done {
+		return res, errors.New("sqlite: appender already committed or rolled back")
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerStatement)
+		key := fmt.Sprintf("%s/%d", table, n)
+		st, ok := a.stmts[key]
+		if !ok {
+			var err error
+			st, err = a.tx.PrepareContext(ctx, upsertSQL(table, n))
+			if err != nil {
+				return res, fmt.Errorf("sqlite: preparing upsert: %w", err)
+			}
+			a.stmts[key] = st
+		}
+		a.args = a.args[:0]
+		for i := range rows[:n] {
+			r := &rows[i]
+			a.args = append(a.args, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
+				r.ResourceUID, r.Title, r.Time.UnixMilli(), r.Seen.UnixMilli(), r.Seen.UnixMilli(), r.OCSF)
+		}
+		qr, err := st.QueryContext(ctx, a.args...)
+		if err != nil {
+			return res, fmt.Errorf("sqlite: upsert into %s: %w", table, err)
+		}
+		for qr.Next() {
+			var count int
+			if err := qr.Scan(&count); err != nil {
+				qr.Close()
+				return res, fmt.Errorf("sqlite: upsert into %s: %w", table, err)
+			}
+			if count == 1 {
+				res.New++
+			} else {
+				res.Updated++
+			}
+		}
+		if err := errors.Join(qr.Err(), qr.Close()); err != nil {
+			return res, fmt.Errorf("sqlite: upsert into %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return res, nil
+}
+
+func (a *appender) Commit() error {
+	if a.done {
+		return errors.New("sqlite: appender already committed or rolled back")
+	}
+	a.done = true
+	if err := a.tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+func (a *appender) Rollback() error {
+	if a.done {
+		return nil
+	}
+	a.done = true
+	if err := a.tx.Rollback(); err != nil {
+		return fmt.Errorf("sqlite: rollback: %w", err)
+	}
+	return nil
+}
+
+const recordColumns = "id, tenant, fingerprint, class_uid, severity_id, product, format, title, resource_uid, time, count, first_seen, last_seen, ocsf"
+
+func scanRecord(sc interface{ Scan(...any) error }) (store.Record, error) {
+	var r store.Record
+	var tm, first, last int64
+	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &tm, &r.Count, &first, &last, &r.OCSF)
+	r.Time = time.UnixMilli(tm).UTC()
+	r.FirstSeen = time.UnixMilli(first).UTC()
+	r.LastSeen = time.UnixMilli(last).UTC()
+	return r, err
+}
+
+// Findings lists findings, most severe first.
+func (s *Store) Findings(ctx context.Context, q store.Query) (store.Page, error) {
+	return s.list(ctx, "findings", "severity_id", q)
+}
+
+// Events lists events, newest first.
+func (s *Store) Events(ctx context.Context, q store.Query) (store.Page, error) {
+	return s.list(ctx, "events", "time", q)
+}
+
+func (s *Store) list(ctx context.Context, table, key string, q store.Query) (store.Page, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > store.MaxPage {
+		limit = store.MaxPage
+	}
+	where := []string{"tenant = ?"}
+	args := []any{q.Tenant}
+	if len(q.Severities) > 0 {
+		where = append(where, "severity_id IN ("+placeholders(len(q.Severities))+")")
+		for _, v := range q.Severities {
+			args = append(args, v)
+		}
+	}
+	if len(q.Classes) > 0 {
+		where = append(where, "class_uid IN ("+placeholders(len(q.Classes))+")")
+		for _, v := range q.Classes {
+			args = append(args, v)
+		}
+	}
+	if len(q.Products) > 0 {
+		where = append(where, "lower(product) IN ("+placeholders(len(q.Products))+")")
+		for _, v := range q.Products {
+			args = append(args, strings.ToLower(v))
+		}
+	}
+	if !q.After.IsZero() {
+		where = append(where, "("+key+" < ? OR ("+key+" = ? AND id > ?))")
+		args = append(args, q.After.Key, q.After.Key, q.After.ID)
+	}
+	query := "SELECT " + recordColumns + " FROM " + table + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + key + " DESC, id ASC LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
+	}
+	defer rows.Close()
+	var p store.Page
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
+		}
+		p.Records = append(p.Records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
+	}
+	if len(p.Records) > limit {
+		p.Records = p.Records[:limit]
+		last := p.Records[limit-1]
+		k := int64(last.SeverityID)
+		if key == "time" {
+			k = last.Time.UnixMilli()
+		}
+		p.Next = store.Cursor{Key: k, ID: last.ID}
+	}
+	return p, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// Finding returns one finding.
+func (s *Store) Finding(ctx context.Context, tenant string, id int64) (store.Record, error) {
+	return s.one(ctx, "findings", tenant, id)
+}
+
+// Event returns one event.
+func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Record, error) {
+	return s.one(ctx, "events", tenant, id)
+}
+
+func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
+	row := s.r.QueryRowContext(ctx, "SELECT "+recordColumns+" FROM "+table+" WHERE tenant = ? AND id = ?", tenant, id)
+	r, err := scanRecord(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Record{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("sqlite: reading %s %d: %w", table, id, err)
+	}
+	return r, nil
+}
+
+// Counts returns the tenant's number of findings and events.
+func (s *Store) Counts(ctx context.Context, tenant string) (findings, events int64, err error) {
+	err = s.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM findings WHERE tenant = ?), (SELECT count(*) FROM events WHERE tenant = ?)", tenant, tenant).Scan(&findings, &events)
+	if err != nil {
+		err = fmt.Errorf("sqlite: counting: %w", err)
+	}
+	return findings, events, err
+}
+
+// CreateToken stores a token.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	_, err := s.w.ExecContext(ctx, "INSERT INTO tokens (id, name, tenant, role, hash, created_at) VALUES (?,?,?,?,?,?)",
+		t.ID, t.Name, t.Tenant, string(t.Role), t.Hash, t.CreatedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: creating token %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+const tokenColumns = "id, name, tenant, role, hash, created_at, revoked_at"
+
+func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
+	var t store.Token
+	var role string
+	var created, revoked int64
+	err := sc.Scan(&t.ID, &t.Name, &t.Tenant, &role, &t.Hash, &created, &revoked)
+	t.Role = store.Role(role)
+	t.CreatedAt = time.UnixMilli(created).UTC()
+	if revoked != 0 {
+		t.RevokedAt = time.UnixMilli(revoked).UTC()
+	}
+	return t, err
+}
+
+// TokenByHash finds a valid token by the hash of its secret.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	t, err := scanToken(s.r.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE hash = ? AND revoked_at = 0", hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("sqlite: reading token: %w", err)
+	}
+	return t, nil
+}
+
+// ListTokens lists all tokens, revoked ones included.
+func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+tokenColumns+" FROM tokens ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: listing tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: listing tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes a token by id.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0", time.Now().UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("sqlite: revoking token %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}

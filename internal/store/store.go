@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned when a record or token does not exist (or belongs
+// to another tenant).
+var ErrNotFound = errors.New("not found")
+
+// Row is one record as the pipeline writes it.
+type Row struct {
+	Tenant      string
+	Fingerprint string
+	ClassUID    int
+	SeverityID  int
+	Product     string // metadata.product.name
+	Format      string // "name/version" of the decoder that produced it
+	SourceUID   string
+	ResourceUID string
+	Title       string
+	Time        time.Time // the source's own time of the record
+	Seen        time.Time // when Canopy ingested it
+	OCSF        []byte    // the record's OCSF JSON
+}
+
+// UpsertResult counts what an upsert did.
+type UpsertResult struct {
+	New     int // rows whose fingerprint was not stored before
+	Updated int // rows that updated a stored record
+}
+
+// Add adds o to r.
+func (r *UpsertResult) Add(o UpsertResult) { r.New += o.New; r.Updated += o.Updated }
+
+// Appender writes batches inside one transaction. It is not safe for
+// concurrent use and not reusable: it ends with Commit or Rollback.
+type Appender interface {
+	UpsertFindings(ctx context.Context, rows []Row) (UpsertResult, error)
+	UpsertEvents(ctx context.Context, rows []Row) (UpsertResult, error)
+	Commit() error
+	// Rollback discards the transaction; after Commit it is a no-op.
+	Rollback() error
+}
+
+// Record is a stored finding or event.
+type Record struct {
+	ID          int64     `json:"id"`
+	Tenant      string    `json:"-"`
+	Fingerprint string    `json:"fingerprint"`
+	ClassUID    int       `json:"-"`
+	SeverityID  int       `json:"-"`
+	Product     string    `json:"-"`
+	Format      string    `json:"-"`
+	Title       string    `json:"-"`
+	ResourceUID string    `json:"-"`
+	Time        time.Time `json:"-"`
+	Count       int       `json:"count"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+	OCSF        []byte    `json:"-"`
+}
+
+// Query selects findings or events of one tenant. Zero fields select all.
+type Query struct {
+	Tenant     string
+	Severities []int    // severity ids
+	Products   []string // product names, compared case-insensitively
+	Classes    []int    // class uids
+	Limit      int      // at most this many; 0 means the implementation's page size (1000)
+	After      Cursor   // start after this position (zero: from the start)
+}
+
+// MaxPage is the largest page a query returns.
+const MaxPage = 1000
+
+// Cursor is a position in a listing. Findings are listed by severity (most
+// severe first), events by time (newest first); ties by id.
+type Cursor struct {
+	Key int64 // severity id (findings) or time in ms (events)
+	ID  int64
+}
+
+// IsZero reports whether c is the start of a listing.
+func (c Cursor) IsZero() bool { return c.ID == 0 }
+
+// String encodes c for an API client; the empty cursor encodes as "".
+func (c Cursor) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.Key, 10) + ":" + strconv.FormatInt(c.ID, 10)))
+}
+
+// ParseCursor decodes a cursor made by [Cursor.String].
+func ParseCursor(s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, fmt.Errorf("bad cursor: %w", err)
+	}
+	k, id, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return Cursor{}, errors.New("bad cursor")
+	}
+	var c Cursor
+	if c.Key, err = strconv.ParseInt(k, 10, 64); err != nil {
+		return Cursor{}, errors.New("bad cursor")
+	}
+	if c.ID, err = strconv.ParseInt(id, 10, 64); err != nil || c.ID <= 0 {
+		return Cursor{}, errors.New("bad cursor")
+	}
+	return c, nil
+}
+
+// Page is one page of a listing; Next is zero on the last page.
+type Page struct {
+	Records []Record
+	Next    Cursor
+}
+
+// Querier reads findings and events.
+type Querier interface {
+	Findings(ctx context.Context, q Query) (Page, error)
+	Events(ctx context.Context, q Query) (Page, error)
+	// Finding returns one finding of the tenant by id.
+	Finding(ctx context.Context, tenant string, id int64) (Record, error)
+	// Event returns one event of the tenant by id.
+	Event(ctx context.Context, tenant string, id int64) (Record, error)
+	// Counts returns how many findings and events the tenant has.
+	Counts(ctx context.Context, tenant string) (findings, events int64, err error)
+}
+
+// Role is what a token may do.
+type Role string
+
+// Roles, from least to most privileged.
+const (
+	RoleViewer  Role = "viewer"
+	RoleAnalyst Role = "analyst"
+	RoleAdmin   Role = "admin"
+)
+
+// Allows reports whether r includes the rights of need.
+func (r Role) Allows(need Role) bool { return r.rank() >= need.rank() && r.rank() > 0 }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleAnalyst:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// ParseRole parses a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	if r.rank() == 0 {
+		return "", fmt.Errorf("unknown role %q (want viewer, analyst or admin)", s)
+	}
+	return r, nil
+}
+
+// Token is an API token. Only a hash of its secret is stored.
+type Token struct {
+	ID        string
+	Name      string
+	Tenant    string
+	Role      Role
+	Hash      string // hex SHA-256 of the secret
+	CreatedAt time.Time
+	RevokedAt time.Time // zero while valid
+}
+
+// Tokens keeps API tokens.
+type Tokens interface {
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the unrevoked token with the given hash.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken revokes the token with the given id.
+	RevokeToken(ctx context.Context, id string) error
+}
+
+// Store is everything a backend provides; only cmd/canopy needs it whole.
+type Store interface {
+	// Begin starts a write transaction.
+	Begin(ctx context.Context) (Appender, error)
+	Querier
+	Tokens
+	// Ping checks that the backend is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
