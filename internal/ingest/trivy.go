@@ -433,7 +433,6 @@ func (d *trivyDecoder) vuln(rc *trivyResultCtx, v *trivyVuln) (ocsf.Record, erro
 	f.FindingInfo = ocsf.FindingInfo{
 		UID:    strings.Join([]string{d.scope(rc), rc.target, pkg, v.PkgPath, v.VulnerabilityID}, "|"),
 		Title:  v.VulnerabilityID + ": " + firstNonEmpty(v.Title, v.PkgName),
-		Desc:   v.Description,
 		SrcURL: v.PrimaryURL,
 		Types:  []string{firstNonEmpty(rc.class, "vulnerability")},
 	}
@@ -454,7 +453,7 @@ func (d *trivyDecoder) vuln(rc *trivyResultCtx, v *trivyVuln) (ocsf.Record, erro
 		vul.IsFixAvailable = boolPtr(v.FixedVersion != "")
 	}
 	if strings.HasPrefix(v.VulnerabilityID, "CVE-") {
-		cve := &ocsf.CVE{UID: v.VulnerabilityID, Title: v.Title, CreatedTime: f.FindingInfo.CreatedTime, ModifiedTime: f.FindingInfo.ModifiedTime}
+		cve := &ocsf.CVE{UID: v.VulnerabilityID, CreatedTime: f.FindingInfo.CreatedTime, ModifiedTime: f.FindingInfo.ModifiedTime}
 		for _, src := range sortedKeys(v.CVSS) {
 			c := v.CVSS[src]
 			if c.V40Vector != "" || c.V40Score > 0 {

@@ -1,0 +1,153 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/canopy-sec/canopy/internal/ingest"
+	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/store"
+	"github.com/canopy-sec/canopy/internal/store/sqlite"
+)
+
+func newPipeline(t testing.TB) (*pipeline.Pipeline, *sqlite.Store) {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "canopy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p, err := pipeline.New(pipeline.Options{Store: s, BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, s
+}
+
+func TestIngestTwiceDeduplicates(t *testing.T) {
+	p, s := newPipeline(t)
+	ctx := context.Background()
+	data, err := os.ReadFile("testdata/image-alpine-3.10.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := p.Ingest(ctx, pipeline.Input{Name: "a.json", R: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Format != "trivy" || r1.Records == 0 || r1.FindingsNew != r1.Records || r1.FindingsUpdated != 0 {
+		t.Fatalf("first ingest = %+v", r1)
+	}
+	r2, err := p.Ingest(ctx, pipeline.Input{Name: "a.json", R: bytes.NewReader(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.FindingsNew != 0 || r2.FindingsUpdated != r1.Records {
+		t.Fatalf("second ingest = %+v, want all updated", r2)
+	}
+	n, _, _ := s.Counts(ctx, "default")
+	if int(n) != r1.Records {
+		t.Errorf("findings = %d, want %d", n, r1.Records)
+	}
+	page, _ := s.Findings(ctx, store.Query{Tenant: "default"})
+	for _, r := range page.Records {
+		if r.Count != 2 {
+			t.Errorf("finding %d count = %d, want 2", r.ID, r.Count)
+		}
+	}
+	// another tenant gets its own copies
+	r3, err := p.Ingest(ctx, pipeline.Input{Name: "a.json", Tenant: "other", R: bytes.NewReader(data)})
+	if err != nil || r3.FindingsNew != r1.Records {
+		t.Errorf("other tenant = %+v, %v", r3, err)
+	}
+}
+
+func TestFailedInputWritesNothing(t *testing.T) {
+	p, s := newPipeline(t)
+	ctx := context.Background()
+	data, _ := os.ReadFile("testdata/image-alpine-3.10.json")
+	cut := data[:len(data)*3/4]
+	_, err := p.Ingest(ctx, pipeline.Input{Name: "cut.json", R: bytes.NewReader(cut)})
+	var re *ingest.RecordError
+	if !errors.As(err, &re) || re.Record < 1 {
+		t.Fatalf("err = %v, want a RecordError naming a record", err)
+	}
+	if !strings.HasPrefix(err.Error(), "ingest cut.json: trivy: record ") {
+		t.Errorf("message %q does not name file, format and record", err)
+	}
+	if n, _, _ := s.Counts(ctx, "default"); n != 0 {
+		t.Errorf("%d findings stored from a failed input", n)
+	}
+}
+
+func TestUnknownContent(t *testing.T) {
+	p, _ := newPipeline(t)
+	_, err := p.Ingest(context.Background(), pipeline.Input{Name: "x", R: strings.NewReader(`{"hello":1}`)})
+	if !errors.Is(err, ingest.ErrUnknownFormat) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// genTrivy writes a Trivy report with n vulnerabilities spread over
+// packages, shaped like real reports (about 1 KB per vulnerability).
+func genTrivy(w io.Writer, n int) {
+	fmt.Fprintf(w, `{"SchemaVersion":2,"Trivy":{"Version":"0.69.1"},"CreatedAt":"2026-11-01T10:00:00Z","ArtifactName":"registry.example.com/shop/api:1.4.2","ArtifactType":"container_image","Metadata":{"ImageID":"sha256:9f2c","RepoDigests":["registry.example.com/shop/api@sha256:9f2c5e3d"],"OS":{"Family":"debian","Name":"12.5"}},"Results":[{"Target":"registry.example.com/shop/api:1.4.2 (debian 12.5)","Class":"os-pkgs","Type":"debian","Vulnerabilities":[`)
+	sev := []string{"LOW", "MEDIUM", "HIGH", "CRITICAL", "UNKNOWN"}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.Write([]byte{','})
+		}
+		fmt.Fprintf(w, `{"VulnerabilityID":"CVE-2024-%05d","PkgID":"lib%d@1.%d.0-1","PkgName":"lib%d","PkgIdentifier":{"PURL":"pkg:deb/debian/lib%d@1.%d.0-1?distro=debian-12","UID":"%x"},"InstalledVersion":"1.%d.0-1","FixedVersion":"1.%d.1-1","Status":"fixed","Layer":{"DiffID":"sha256:03901b4a2ea88eeaad62dbe59b072b28b6efa00491962b8741081c5df50c65e0"},"SeveritySource":"nvd","PrimaryURL":"https://avd.aquasec.com/nvd/cve-2024-%05d","DataSource":{"ID":"debian","Name":"Debian Security Tracker","URL":"https://salsa.debian.org/security-tracker-team/security-tracker"},"Title":"lib%d: heap overflow in parser","Description":"A heap-based buffer overflow in the parser of lib%d allows a remote attacker to execute code via a crafted input. Versions before 1.%d.1 are affected.","Severity":"%s","CweIDs":["CWE-787"],"VendorSeverity":{"nvd":3,"redhat":2},"CVSS":{"nvd":{"V3Vector":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","V3Score":9.8}},"References":["https://security-tracker.debian.org/tracker/CVE-2024-%05d","https://nvd.nist.gov/vuln/detail/CVE-2024-%05d"],"PublishedDate":"2024-03-01T15:15:00Z","LastModifiedDate":"2024-06-10T09:00:00Z"}`,
+			i%90000, i%5000, i%97, i%5000, i%5000, i%97, i, i%97, i%97, i%90000, i%5000, i%5000, i%97, sev[i%len(sev)], i%90000, i%90000)
+	}
+	fmt.Fprint(w, `]}]}`)
+}
+
+// BenchmarkIngestTrivy100k ingests a generated 100,000-vulnerability Trivy
+// report into a fresh SQLite store, then again (all duplicates).
+//
+//	go test ./internal/pipeline -run XXX -bench IngestTrivy100k -benchtime 3x -count 3
+func BenchmarkIngestTrivy100k(b *testing.B) {
+	var buf bytes.Buffer
+	genTrivy(&buf, 100_000)
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for _, phase := range []string{"new", "reingest"} {
+		b.Run(phase, func(b *testing.B) {
+			var total, elapsed time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "canopy.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, _ := pipeline.New(pipeline.Options{Store: s})
+				if phase == "reingest" {
+					if _, err := p.Ingest(context.Background(), pipeline.Input{Name: "gen", R: bytes.NewReader(data)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				res, err := p.Ingest(context.Background(), pipeline.Input{Name: "gen", R: bytes.NewReader(data)})
+				elapsed = time.Since(start)
+				total += elapsed
+				b.StopTimer()
+				if err != nil || res.Records != 100_000 {
+					b.Fatalf("%+v %v", res, err)
+				}
+				s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(100_000*b.N)/total.Seconds(), "findings/s")
+		})
+	}
+}
