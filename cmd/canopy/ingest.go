@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	json "github.com/goccy/go-json"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/canopy-sec/canopy/internal/pipeline"
+)
+
+// progressThreshold is the input size above which text output shows a
+// progress bar on stderr.
+const progressThreshold = 10 << 20
+
+func (e *env) ingestCmd() *cobra.Command {
+	var data, format, tenant, output string
+	cmd := &cobra.Command{
+		Use:   "ingest [flags] PATH...",
+		Short: "Ingest tool output files (or - for stdin) into the store",
+		Long: `Ingest reads each PATH (- is standard input), recognises its format from the
+content (or uses --format), normalizes every record into OCSF and stores it.
+Re-ingesting a report updates what is stored (last_seen, count); it never
+duplicates. Each file lands whole or not at all.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("ingest needs at least one PATH (or - for stdin)")}
+			}
+			if output != "text" && output != "json" {
+				return usageError{fmt.Errorf("--output must be text or json, not %q", output)}
+			}
+			ctx := cmd.Context()
+			st, err := openStore(ctx, data)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			p, err := pipeline.New(pipeline.Options{Store: st})
+			if err != nil {
+				return err
+			}
+			var results []pipeline.Result
+			failed := false
+			for _, path := range args {
+				res, err := e.ingestOne(cmd, p, path, format, tenant, output == "text")
+				if err != nil {
+					failed = true
+					res.Errors = append(res.Errors, err.Error())
+					fmt.Fprintf(e.stderr, "canopy: %v\n", err)
+				} else if output == "text" {
+					fmt.Fprintf(e.stdout, "%s: %s, %d records: %d new findings, %d updated findings, %d events\n",
+						res.Path, res.Format, res.Records, res.FindingsNew, res.FindingsUpdated, res.Events)
+				}
+				results = append(results, res)
+			}
+			if output == "json" {
+				b, err := json.MarshalIndent(map[string]any{"files": results}, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, string(b))
+			}
+			if failed {
+				return silentError{fmt.Errorf("ingest failed")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
+	cmd.Flags().StringVar(&format, "format", "", "input format (see `canopy formats`); default: recognise the content")
+	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant the records belong to")
+	cmd.Flags().StringVar(&output, "output", "text", "output: text or json")
+	return cmd
+}
+
+func (e *env) ingestOne(cmd *cobra.Command, p *pipeline.Pipeline, path, format, tenant string, progress bool) (pipeline.Result, error) {
+	var r io.Reader
+	if path == "-" {
+		r = e.stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return pipeline.Result{Path: path, Errors: []string{}}, fmt.Errorf("ingest %s: %w", path, err)
+		}
+		defer f.Close()
+		r = f
+		if fi, err := f.Stat(); err == nil && progress && fi.Size() > progressThreshold {
+			bar := progressbar.NewOptions64(fi.Size(),
+				progressbar.OptionSetWriter(e.stderr),
+				progressbar.OptionSetDescription(path),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionThrottle(200_000_000),
+				progressbar.OptionClearOnFinish())
+			defer bar.Finish()
+			pr := progressbar.NewReader(f, bar)
+			r = &pr
+		}
+	}
+	return p.Ingest(cmd.Context(), pipeline.Input{Name: path, Format: format, Tenant: tenant, R: r})
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/spf13/cobra"
+
+	"github.com/canopy-sec/canopy/internal/api"
+	"github.com/canopy-sec/canopy/internal/ocsf"
+	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+// listCmd builds `canopy findings` and `canopy events`.
+func (e *env) listCmd(what string) *cobra.Command {
+	var data, tenant, severity, source, class, output string
+	var limit int
+	events := what == "events"
+	order := "most severe first"
+	if events {
+		order = "newest first"
+	}
+	cmd := &cobra.Command{
+		Use:   what + " [flags]",
+		Short: "List stored " + what + " (" + order + ")",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch output {
+			case "table", "json", "ocsf":
+			default:
+				return usageError{fmt.Errorf("--output must be table, json or ocsf, not %q", output)}
+			}
+			if limit < 0 {
+				return usageError{fmt.Errorf("--limit must be 0 (all) or more")}
+			}
+			q, err := api.ParseQuery(tenant, severity, source, class, "")
+			if err != nil {
+				return usageError{err}
+			}
+			ctx := cmd.Context()
+			st, err := openStore(ctx, data)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			w := bufio.NewWriter(e.stdout)
+			defer w.Flush()
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			if output == "table" {
+				fmt.Fprintln(tw, "ID\tSEVERITY\tCLASS\tSOURCE\tTITLE\tRESOURCE\tCOUNT\tLAST SEEN")
+			}
+			if output == "json" {
+				w.WriteString("[")
+			}
+			n := 0
+			for {
+				q.Limit = store.MaxPage
+				if limit > 0 {
+					q.Limit = min(store.MaxPage, limit-n)
+				}
+				var page store.Page
+				if events {
+					page, err = st.Events(ctx, q)
+				} else {
+					page, err = st.Findings(ctx, q)
+				}
+				if err != nil {
+					return err
+				}
+				for _, r := range page.Records {
+					switch output {
+					case "table":
+						ci, _ := ocsf.Class(r.ClassUID)
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, ocsf.SeverityName(r.SeverityID), classShort(ci, r.ClassUID),
+							r.Product, cut(r.Title, 60), cut(r.ResourceUID, 40), r.Count, r.LastSeen.Format(time.RFC3339))
+					case "json":
+						b, err := json.Marshal(api.ToOut(r))
+						if err != nil {
+							return err
+						}
+						if n > 0 {
+							w.WriteString(",")
+						}
+						w.WriteString("\n  ")
+						w.Write(b)
+					case "ocsf":
+						w.Write(r.OCSF)
+						w.WriteString("\n")
+					}
+					n++
+				}
+				if page.Next.IsZero() || (limit > 0 && n >= limit) {
+					break
+				}
+				q.After = page.Next
+			}
+			switch output {
+			case "json":
+				if n > 0 {
+					w.WriteString("\n")
+				}
+				w.WriteString("]\n")
+			case "table":
+				tw.Flush()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
+	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant to list")
+	cmd.Flags().StringVar(&severity, "severity", "", "only these severities, comma-separated (informational, low, medium, high, critical)")
+	cmd.Flags().StringVar(&source, "source", "", "only records from these products, comma-separated (e.g. Trivy, Prowler)")
+	if events {
+		cmd.Flags().StringVar(&class, "class", "", "only these classes: api_activity, authentication, network_activity, http_activity, dns_activity, process_activity")
+	} else {
+		cmd.Flags().StringVar(&class, "class", "", "only these classes: vulnerability, compliance, detection, data_security, app_security")
+	}
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
+	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (records with Canopy's fields) or ocsf (JSON Lines of pure OCSF)")
+	return cmd
+}
+
+func classShort(ci ocsf.ClassInfo, uid int) string {
+	if ci.Caption == "" {
+		return fmt.Sprint(uid)
+	}
+	return strings.TrimSuffix(ci.Caption, " Finding")
+}
+
+func cut(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,499 @@
+package api
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/canopy-sec/canopy/internal/ingest"
+	"github.com/canopy-sec/canopy/internal/ocsf"
+	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// Options configures a [Server].
+type Options struct {
+	// Store backs every route. Required.
+	Store interface {
+		store.Querier
+		store.Tokens
+	}
+	// Pipeline ingests POST /ingest bodies. Required.
+	Pipeline *pipeline.Pipeline
+	// Logger; default discards.
+	Logger *slog.Logger
+	// Insecure drops authentication: every request acts as an admin of
+	// InsecureTenant. Only for a server bound to loopback.
+	Insecure bool
+	// InsecureTenant is the tenant of insecure requests; default "default".
+	InsecureTenant string
+	// MaxIngestBytes bounds a POST /ingest body; default 1 GiB.
+	MaxIngestBytes int64
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts     Options
+	mux      *http.ServeMux
+	routes   []route
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	ingested *prometheus.CounterVec
+}
+
+type route struct {
+	method, path string
+	role         store.Role // "" = no authentication
+	handler      func(w http.ResponseWriter, r *http.Request) error
+}
+
+// New returns a server.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Pipeline == nil {
+		return nil, errors.New("api: Options.Store and Options.Pipeline are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.InsecureTenant == "" {
+		opts.InsecureTenant = pipeline.DefaultTenant
+	}
+	if opts.MaxIngestBytes <= 0 {
+		opts.MaxIngestBytes = 1 << 30
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "canopy_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
+	s.ingested = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_ingested_records_total", Help: "Records ingested through the API by format and kind (finding_new, finding_updated, event)."}, []string{"format", "kind"})
+	s.registry.MustRegister(s.requests, s.latency, s.ingested, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.routes = []route{
+		{"GET", "/api/v1/healthz", "", s.healthz},
+		{"GET", "/api/v1/openapi.json", "", s.openapi},
+		{"GET", "/api/v1/metrics", store.RoleViewer, s.metrics},
+		{"GET", "/api/v1/formats", store.RoleViewer, s.formats},
+		{"POST", "/api/v1/ingest", store.RoleAnalyst, s.ingest},
+		{"GET", "/api/v1/findings", store.RoleViewer, s.listFindings},
+		{"GET", "/api/v1/findings/{id}", store.RoleViewer, s.getFinding},
+		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents},
+		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent},
+		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens},
+		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken},
+		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, s.revokeToken},
+	}
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route: "+r.Method+" "+r.URL.Path)
+	})
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Routes lists "METHOD path" of every route, for documentation checks.
+func (s *Server) Routes() []string {
+	out := make([]string, len(s.routes))
+	for i, rt := range s.routes {
+		out[i] = rt.method + " " + rt.path
+	}
+	return out
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// apiError is an error with an HTTP status and a stable code.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{http.StatusBadRequest, "bad_request", fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) wrap(rt route) http.Handler {
+	label := rt.method + " " + rt.path
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		defer func() {
+			s.requests.WithLabelValues(label, strconv.Itoa(sw.code)).Inc()
+			s.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
+		}()
+		sw.Header().Set("X-Content-Type-Options", "nosniff")
+		if rt.role != "" {
+			p, err := s.authenticate(r)
+			if err != nil {
+				if errors.Is(err, errUnauthorized) {
+					sw.Header().Set("WWW-Authenticate", `Bearer realm="canopy"`)
+					writeError(sw, http.StatusUnauthorized, "unauthorized", err.Error())
+				} else {
+					s.opts.Logger.Error("authenticating", "err", err)
+					writeError(sw, http.StatusInternalServerError, "internal", "could not check the token")
+				}
+				return
+			}
+			if !p.Role.Allows(rt.role) {
+				writeError(sw, http.StatusForbidden, "forbidden", fmt.Sprintf("role %s may not %s %s (needs %s)", p.Role, rt.method, rt.path, rt.role))
+				return
+			}
+			r = r.WithContext(withPrincipal(r.Context(), p))
+		}
+		if err := rt.handler(sw, r); err != nil {
+			s.writeErr(sw, r, err)
+		}
+	})
+}
+
+func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var re *ingest.RecordError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		writeError(w, ae.status, ae.code, ae.msg)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "not found")
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	case errors.Is(err, ingest.ErrUnknownFormat), errors.Is(err, ingest.ErrNotToolOutput):
+		writeError(w, http.StatusUnprocessableEntity, "unknown_format", err.Error())
+	case errors.As(err, &re):
+		writeError(w, http.StatusUnprocessableEntity, "bad_record", err.Error())
+	default:
+		s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.opts.Version})
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(openAPIDoc)
+	return err
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) formats(w http.ResponseWriter, r *http.Request) error {
+	type fmtOut struct {
+		Name    string   `json:"name"`
+		Title   string   `json:"title"`
+		Version int      `json:"version"`
+		Classes []string `json:"classes"`
+		Notes   string   `json:"notes"`
+	}
+	var out []fmtOut
+	for _, f := range s.opts.Pipeline.Registry().Formats() {
+		o := fmtOut{Name: f.Name, Title: f.Title, Version: f.Version, Notes: f.Notes}
+		for _, c := range f.Classes {
+			ci, _ := ocsf.Class(c)
+			o.Classes = append(o.Classes, fmt.Sprintf("%s (%d)", ci.Caption, c))
+		}
+		out = append(out, o)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// IngestResponse is the body of a successful POST /ingest.
+type IngestResponse struct {
+	Files []pipeline.Result `json:"files"`
+}
+
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		name = "request"
+	}
+	body := http.MaxBytesReader(w, r.Body, s.opts.MaxIngestBytes)
+	res, err := s.opts.Pipeline.Ingest(r.Context(), pipeline.Input{Name: name, Format: r.URL.Query().Get("format"), Tenant: p.Tenant, R: body})
+	io.Copy(io.Discard, body)
+	if err != nil {
+		return err
+	}
+	s.ingested.WithLabelValues(res.Format, "finding_new").Add(float64(res.FindingsNew))
+	s.ingested.WithLabelValues(res.Format, "finding_updated").Add(float64(res.FindingsUpdated))
+	s.ingested.WithLabelValues(res.Format, "event").Add(float64(res.Events))
+	return writeJSON(w, http.StatusOK, IngestResponse{Files: []pipeline.Result{res}})
+}
+
+// RecordOut is a finding or event in API output: Canopy's own fields beside
+// the pure OCSF object.
+type RecordOut struct {
+	ID          int64           `json:"id"`
+	Fingerprint string          `json:"fingerprint"`
+	Count       int             `json:"count"`
+	FirstSeen   time.Time       `json:"first_seen"`
+	LastSeen    time.Time       `json:"last_seen"`
+	OCSF        json.RawMessage `json:"ocsf"`
+}
+
+// ToOut converts a stored record for output.
+func ToOut(r store.Record) RecordOut {
+	return RecordOut{ID: r.ID, Fingerprint: r.Fingerprint, Count: r.Count, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, OCSF: r.OCSF}
+}
+
+// ListResponse is a page of findings or events.
+type ListResponse struct {
+	Items      []RecordOut `json:"items"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+// ParseQuery builds a store query from filter values shared by the API and
+// the CLI: severity (comma-separated names), source (product names), class
+// (finding class names or uids), limit.
+func ParseQuery(tenant, severity, source, class, limit string) (store.Query, error) {
+	q := store.Query{Tenant: tenant}
+	for _, s := range splitList(severity) {
+		id, ok := ocsf.SeverityFromName(s)
+		if !ok {
+			return q, fmt.Errorf("unknown severity %q (want informational, low, medium, high, critical, fatal or unknown)", s)
+		}
+		q.Severities = append(q.Severities, id)
+	}
+	q.Products = splitList(source)
+	for _, c := range splitList(class) {
+		uid, ok := ClassByName(c)
+		if !ok {
+			return q, fmt.Errorf("unknown class %q (want vulnerability, compliance, detection, data_security, app_security, or a class uid)", c)
+		}
+		q.Classes = append(q.Classes, uid)
+	}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 0 {
+			return q, fmt.Errorf("bad limit %q", limit)
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+// ClassByName maps a short class name (or a numeric uid) to a class uid.
+func ClassByName(name string) (int, bool) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "vulnerability":
+		return ocsf.ClassVulnerabilityFinding, true
+	case "compliance":
+		return ocsf.ClassComplianceFinding, true
+	case "detection":
+		return ocsf.ClassDetectionFinding, true
+	case "data_security":
+		return ocsf.ClassDataSecurityFinding, true
+	case "app_security":
+		return 2007, true
+	case "api_activity", "api":
+		return ocsf.ClassAPIActivity, true
+	case "authentication":
+		return ocsf.ClassAuthentication, true
+	case "network_activity", "network":
+		return ocsf.ClassNetworkActivity, true
+	case "http_activity", "http":
+		return ocsf.ClassHTTPActivity, true
+	case "dns_activity", "dns":
+		return ocsf.ClassDNSActivity, true
+	case "process_activity", "process":
+		return ocsf.ClassProcessActivity, true
+	}
+	if n, err := strconv.Atoi(name); err == nil && n > 0 {
+		return n, true
+	}
+	return 0, false
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error {
+	p, _ := PrincipalFrom(r.Context())
+	v := r.URL.Query()
+	q, err := ParseQuery(p.Tenant, v.Get("severity"), v.Get("source"), v.Get("class"), v.Get("limit"))
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	if q.After, err = store.ParseCursor(v.Get("cursor")); err != nil {
+		return badRequest("%v", err)
+	}
+	var page store.Page
+	if events {
+		page, err = s.opts.Store.Events(r.Context(), q)
+	} else {
+		page, err = s.opts.Store.Findings(r.Context(), q)
+	}
+	if err != nil {
+		return err
+	}
+	out := ListResponse{Items: make([]RecordOut, 0, len(page.Records)), NextCursor: page.Next.String()}
+	for _, rec := range page.Records {
+		out.Items = append(out.Items, ToOut(rec))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) error { return s.list(w, r, false) }
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error   { return s.list(w, r, true) }
+
+func (s *Server) one(w http.ResponseWriter, r *http.Request, events bool) error {
+	p, _ := PrincipalFrom(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return badRequest("bad id %q", r.PathValue("id"))
+	}
+	var rec store.Record
+	if events {
+		rec, err = s.opts.Store.Event(r.Context(), p.Tenant, id)
+	} else {
+		rec, err = s.opts.Store.Finding(r.Context(), p.Tenant, id)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ToOut(rec))
+}
+
+func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) error { return s.one(w, r, false) }
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) error   { return s.one(w, r, true) }
+
+// TokenOut describes a token without its secret.
+type TokenOut struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Tenant    string     `json:"tenant"`
+	Role      store.Role `json:"role"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Token     string     `json:"token,omitempty"` // only when created
+}
+
+func tokenOut(t store.Token) TokenOut {
+	o := TokenOut{ID: t.ID, Name: t.Name, Tenant: t.Tenant, Role: t.Role, CreatedAt: t.CreatedAt}
+	if !t.RevokedAt.IsZero() {
+		o.RevokedAt = &t.RevokedAt
+	}
+	return o
+}
+
+// listTokens lists the tokens of the caller's tenant.
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	all, err := s.opts.Store.ListTokens(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []TokenOut{}
+	for _, t := range all {
+		if t.Tenant == p.Tenant {
+			out = append(out, tokenOut(t))
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// createToken makes a token in the caller's tenant.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	var in struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+		return badRequest("body must be JSON {\"name\",\"role\"}: %v", err)
+	}
+	role, err := store.ParseRole(in.Role)
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	secret, t, err := NewToken(in.Name, p.Tenant, role, time.Now())
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	if err := s.opts.Store.CreateToken(r.Context(), t); err != nil {
+		return err
+	}
+	s.opts.Logger.Info("token created", "token_id", t.ID, "name", t.Name, "tenant", t.Tenant, "role", string(t.Role), "by", p.Name)
+	o := tokenOut(t)
+	o.Token = secret
+	return writeJSON(w, http.StatusCreated, o)
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	id := r.PathValue("id")
+	all, err := s.opts.Store.ListTokens(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, t := range all {
+		if t.ID == id && t.Tenant == p.Tenant {
+			if err := s.opts.Store.RevokeToken(r.Context(), id); err != nil {
+				return err
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+	}
+	return store.ErrNotFound
+}
