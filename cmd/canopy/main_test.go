@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	json "github.com/goccy/go-json"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func canopy(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+func TestIngestAndList(t *testing.T) {
+	data := t.TempDir()
+	r := canopy(t, "", "ingest", "--data", data, "--output", "json", "testdata/image-alpine-3.10.json")
+	if r.code != 0 {
+		t.Fatalf("ingest: %+v", r)
+	}
+	var sum struct {
+		Files []struct {
+			Path            string
+			Format          string
+			Records         int
+			FindingsNew     int `json:"findings_new"`
+			FindingsUpdated int `json:"findings_updated"`
+			Events          int
+			Errors          []string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(sum.Files) != 1 || sum.Files[0].Format != "trivy" || sum.Files[0].Records == 0 || sum.Files[0].Records != sum.Files[0].FindingsNew {
+		t.Fatalf("summary %s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `"findings_new"`) || !strings.Contains(r.stdout, `"errors": []`) {
+		t.Errorf("summary keys: %s", r.stdout)
+	}
+	n := sum.Files[0].Records
+
+	// stdin, with an explicit format; everything is a duplicate now
+	alpine, _ := os.ReadFile("testdata/image-alpine-3.10.json")
+	r = canopy(t, string(alpine), "ingest", "--data", data, "--format", "trivy", "-")
+	if r.code != 0 || !strings.Contains(r.stdout, "0 new findings, "+itoa(n)+" updated findings") {
+		t.Fatalf("re-ingest from stdin: %+v", r)
+	}
+
+	r = canopy(t, "", "findings", "--data", data, "--output", "json", "--limit", "0")
+	var list []struct {
+		ID          int64
+		Fingerprint string
+		Count       int
+		FirstSeen   time.Time `json:"first_seen"`
+		LastSeen    time.Time `json:"last_seen"`
+		OCSF        map[string]any
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(list) != n {
+		t.Fatalf("listed %d findings, want %d", len(list), n)
+	}
+	for _, f := range list {
+		if f.Count != 2 || f.Fingerprint == "" || f.OCSF["class_uid"] == nil || f.LastSeen.Before(f.FirstSeen) {
+			t.Errorf("finding %+v", f)
+		}
+	}
+	r = canopy(t, "", "findings", "--data", data, "--output", "ocsf", "--severity", "medium,high")
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("ocsf line %q: %v", line, err)
+		}
+		if s := rec["severity"]; s != "Medium" && s != "High" {
+			t.Errorf("severity filter let %v through", s)
+		}
+	}
+	r = canopy(t, "", "findings", "--data", data, "--source", "grype")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("source filter: %+v", r)
+	}
+	r = canopy(t, "", "findings", "--data", data, "--class", "vulnerability", "--limit", "2")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 3 || !strings.HasPrefix(r.stdout, "ID") {
+		t.Errorf("table: %+v", r)
+	}
+}
+
+func TestIngestErrors(t *testing.T) {
+	data := t.TempDir()
+	alpine, _ := os.ReadFile("testdata/image-alpine-3.10.json")
+	cut := filepath.Join(t.TempDir(), "cut.json")
+	os.WriteFile(cut, alpine[:len(alpine)/2], 0o644)
+
+	r := canopy(t, "", "ingest", "--data", data, cut)
+	if r.code != 1 {
+		t.Fatalf("truncated file exit %d", r.code)
+	}
+	want := regexp.MustCompile(`^canopy: ingest ` + regexp.QuoteMeta(cut) + `: trivy: record \d+ `)
+	if !want.MatchString(r.stderr) {
+		t.Errorf("stderr %q does not match %s", r.stderr, want)
+	}
+	r = canopy(t, "", "findings", "--data", data, "--output", "json")
+	if strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("a failed file left findings: %s", r.stdout)
+	}
+
+	r = canopy(t, "", "ingest", "--data", data, "--format", "nope", "testdata/image-alpine-3.10.json")
+	if r.code != 1 || !strings.Contains(r.stderr, "unknown format \"nope\"; known formats: ") || !strings.Contains(r.stderr, "trivy") {
+		t.Errorf("unknown format: %+v", r)
+	}
+	schema := filepath.Join(t.TempDir(), "schema.json")
+	os.WriteFile(schema, []byte(`{"$schema":"http://json-schema.org/draft-07/schema#","properties":{}}`), 0o644)
+	if r = canopy(t, "", "ingest", "--data", data, schema); r.code != 1 || !strings.Contains(r.stderr, "not a tool output") {
+		t.Errorf("JSON Schema: %+v", r)
+	}
+	if r = canopy(t, "", "ingest", "--data", data, "/nonexistent"); r.code != 1 || !strings.Contains(r.stderr, "/nonexistent") {
+		t.Errorf("missing file: %+v", r)
+	}
+	if r = canopy(t, "", "ingest", "--data", data); r.code != 2 {
+		t.Errorf("no args exit %d", r.code)
+	}
+	if r = canopy(t, "", "findings", "--bogus"); r.code != 2 {
+		t.Errorf("bad flag exit %d", r.code)
+	}
+	if r = canopy(t, "", "findings", "--data", data, "--severity", "huge"); r.code != 2 {
+		t.Errorf("bad severity exit %d", r.code)
+	}
+}
+
+func TestFormatsAndVersion(t *testing.T) {
+	r := canopy(t, "", "formats")
+	if r.code != 0 || !strings.Contains(r.stdout, "trivy") || !strings.Contains(r.stdout, "Vulnerability Finding 2002") {
+		t.Errorf("formats: %+v", r)
+	}
+	if r = canopy(t, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "canopy ") {
+		t.Errorf("version: %+v", r)
+	}
+}
+
+func TestTokenCommands(t *testing.T) {
+	data := t.TempDir()
+	r := canopy(t, "", "token", "create", "--data", data, "--name", "ci", "--tenant", "acme", "--role", "analyst")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "cnp_") {
+		t.Fatalf("create: %+v", r)
+	}
+	r = canopy(t, "", "token", "list", "--data", data)
+	if !strings.Contains(r.stdout, "acme") || strings.Contains(r.stdout, "cnp_") {
+		t.Errorf("list: %+v", r)
+	}
+	if r = canopy(t, "", "token", "create", "--data", data, "--name", "x", "--role", "root"); r.code != 2 {
+		t.Errorf("bad role exit %d", r.code)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestServeDemo starts `canopy serve --demo` on a fresh data directory and
+// checks the demo findings are served with the printed token, and refused
+// without it.
+func TestServeDemo(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data", data, "--addr", addr, "--demo"}, strings.NewReader(""), &out, &errb)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exit %d: %s", code, errb.String())
+		}
+	}()
+	tokenRe := regexp.MustCompile(`cnp_[A-Za-z0-9_-]{43}`)
+	var token string
+	for i := 0; i < 200 && token == ""; i++ {
+		token = tokenRe.FindString(errb.String())
+		if token == "" || !strings.Contains(errb.String(), "serving") {
+			token = ""
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if token == "" {
+		t.Fatalf("no token printed: %s", errb.String())
+	}
+	get := func(tok string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/findings", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(""); code != 401 {
+		t.Errorf("without token: %d", code)
+	}
+	code, body := get(token)
+	if code != 200 || !strings.Contains(body, `"items":[{`) {
+		t.Errorf("with token: %d %.300s", code, body)
+	}
+}
+
+func TestInsecureNeedsLoopback(t *testing.T) {
+	r := canopy(t, "", "serve", "--data", t.TempDir(), "--addr", "0.0.0.0:0", "--insecure-local")
+	if r.code != 2 || !strings.Contains(r.stderr, "loopback") {
+		t.Errorf("insecure on 0.0.0.0: %+v", r)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,263 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/canopy-sec/canopy/internal/api"
+	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/store"
+	"github.com/canopy-sec/canopy/internal/store/sqlite"
+)
+
+type fixture struct {
+	srv *httptest.Server
+	st  *sqlite.Store
+	api *api.Server
+}
+
+func newFixture(t *testing.T, insecure bool) *fixture {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "canopy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p, err := pipeline.New(pipeline.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(api.Options{Store: st, Pipeline: p, Insecure: insecure, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	return &fixture{srv: srv, st: st, api: a}
+}
+
+func (f *fixture) token(t *testing.T, tenant string, role store.Role) string {
+	t.Helper()
+	secret, tok, err := api.NewToken("t-"+tenant+"-"+string(role), tenant, role, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+func (f *fixture) do(t *testing.T, method, path, token string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func report(t *testing.T) *os.File {
+	t.Helper()
+	fh, err := os.Open("testdata/image-alpine-3.10.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fh.Close() })
+	return fh
+}
+
+func TestAuthAndTenants(t *testing.T) {
+	f := newFixture(t, false)
+	adminA := f.token(t, "a", store.RoleAdmin)
+	viewerA := f.token(t, "a", store.RoleViewer)
+	analystB := f.token(t, "b", store.RoleAnalyst)
+
+	tests := []struct {
+		name, method, path, token string
+		want                      int
+	}{
+		{"no token", "GET", "/api/v1/findings", "", 401},
+		{"bad token", "GET", "/api/v1/findings", "cnp_nope", 401},
+		{"not bearer", "GET", "/api/v1/findings", "", 401},
+		{"healthz is open", "GET", "/api/v1/healthz", "", 200},
+		{"openapi is open", "GET", "/api/v1/openapi.json", "", 200},
+		{"metrics need a token", "GET", "/api/v1/metrics", "", 401},
+		{"viewer reads", "GET", "/api/v1/findings", viewerA, 200},
+		{"viewer cannot ingest", "POST", "/api/v1/ingest", viewerA, 403},
+		{"viewer cannot list tokens", "GET", "/api/v1/tokens", viewerA, 403},
+		{"admin lists tokens", "GET", "/api/v1/tokens", adminA, 200},
+		{"unknown route", "GET", "/api/v1/nope", adminA, 404},
+	}
+	for _, tt := range tests {
+		var body io.Reader
+		if tt.method == "POST" {
+			body = report(t)
+		}
+		code, b := f.do(t, tt.method, tt.path, tt.token, body)
+		if code != tt.want {
+			t.Errorf("%s: %s %s = %d %s, want %d", tt.name, tt.method, tt.path, code, b, tt.want)
+		}
+	}
+
+	// tenant b ingests; tenant a sees nothing of it
+	code, b := f.do(t, "POST", "/api/v1/ingest?name=alpine.json", analystB, report(t))
+	if code != 200 {
+		t.Fatalf("ingest = %d %s", code, b)
+	}
+	var ir api.IngestResponse
+	if err := json.Unmarshal(b, &ir); err != nil || len(ir.Files) != 1 || ir.Files[0].FindingsNew == 0 || ir.Files[0].Format != "trivy" {
+		t.Fatalf("ingest response %s (%v)", b, err)
+	}
+	_, b = f.do(t, "GET", "/api/v1/findings", viewerA, nil)
+	var la api.ListResponse
+	json.Unmarshal(b, &la)
+	if len(la.Items) != 0 {
+		t.Errorf("tenant a sees %d findings of tenant b", len(la.Items))
+	}
+	_, b = f.do(t, "GET", "/api/v1/findings?limit=2", analystB, nil)
+	var lb api.ListResponse
+	json.Unmarshal(b, &lb)
+	if len(lb.Items) != 2 || lb.NextCursor == "" {
+		t.Fatalf("tenant b page = %s", b)
+	}
+	id := lb.Items[0].ID
+	if code, _ := f.do(t, "GET", "/api/v1/findings/"+itoa(id), viewerA, nil); code != 404 {
+		t.Errorf("tenant a reading tenant b's finding = %d, want 404", code)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/findings/"+itoa(id), analystB, nil); code != 200 || !strings.Contains(string(b), `"class_uid":2002`) {
+		t.Errorf("tenant b reading its finding = %d %s", code, b)
+	}
+	// follow the cursor to the end: every finding once
+	seen := map[int64]bool{}
+	cursor := ""
+	for {
+		_, b := f.do(t, "GET", "/api/v1/findings?limit=1&cursor="+cursor, analystB, nil)
+		var p api.ListResponse
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range p.Items {
+			if seen[it.ID] {
+				t.Errorf("finding %d twice", it.ID)
+			}
+			seen[it.ID] = true
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if len(seen) != ir.Files[0].FindingsNew {
+		t.Errorf("paged %d findings, ingested %d", len(seen), ir.Files[0].FindingsNew)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/findings?severity=bogus", analystB, nil); code != 400 || !strings.Contains(string(b), "bad_request") {
+		t.Errorf("bad filter = %d %s", code, b)
+	}
+	if code, b := f.do(t, "POST", "/api/v1/ingest", analystB, strings.NewReader(`{"not":"a report"}`)); code != 422 || !strings.Contains(string(b), "unknown_format") {
+		t.Errorf("unknown content = %d %s", code, b)
+	}
+	if code, b := f.do(t, "POST", "/api/v1/ingest?format=trivy", analystB, strings.NewReader(`{"SchemaVersion":2,"Results":[{"Target":"x","Vulnerabilities":[{"VulnerabilityID":`)); code != 422 || !strings.Contains(string(b), "record 1") {
+		t.Errorf("truncated body = %d %s", code, b)
+	}
+}
+
+func TestTokensAPI(t *testing.T) {
+	f := newFixture(t, false)
+	admin := f.token(t, "a", store.RoleAdmin)
+	code, b := f.do(t, "POST", "/api/v1/tokens", admin, strings.NewReader(`{"name":"ci","role":"analyst"}`))
+	if code != 201 {
+		t.Fatalf("create = %d %s", code, b)
+	}
+	var out struct{ ID, Token, Tenant string }
+	json.Unmarshal(b, &out)
+	if !strings.HasPrefix(out.Token, api.TokenPrefix) || out.Tenant != "a" {
+		t.Fatalf("created %s", b)
+	}
+	if code, _ := f.do(t, "POST", "/api/v1/ingest", out.Token, report(t)); code != 200 {
+		t.Errorf("new analyst token ingest = %d", code)
+	}
+	if code, _ := f.do(t, "DELETE", "/api/v1/tokens/"+out.ID, admin, nil); code != 204 {
+		t.Errorf("revoke = %d", code)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/findings", out.Token, nil); code != 401 {
+		t.Errorf("revoked token = %d, want 401", code)
+	}
+	otherAdmin := f.token(t, "b", store.RoleAdmin)
+	if code, _ := f.do(t, "DELETE", "/api/v1/tokens/"+out.ID, otherAdmin, nil); code != 404 {
+		t.Errorf("revoking another tenant's token = %d, want 404", code)
+	}
+}
+
+func TestInsecureLocal(t *testing.T) {
+	f := newFixture(t, true)
+	if code, b := f.do(t, "POST", "/api/v1/ingest", "", report(t)); code != 200 {
+		t.Fatalf("insecure ingest = %d %s", code, b)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/findings", "", nil); code != 200 {
+		t.Errorf("insecure list = %d", code)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, false)
+	tok := f.token(t, "a", store.RoleAnalyst)
+	f.do(t, "POST", "/api/v1/ingest", tok, report(t))
+	code, b := f.do(t, "GET", "/api/v1/metrics", tok, nil)
+	if code != 200 || !strings.Contains(string(b), `canopy_ingested_records_total{format="trivy",kind="finding_new"}`) || !strings.Contains(string(b), "canopy_http_requests_total") {
+		t.Errorf("metrics = %d\n%s", code, b)
+	}
+}
+
+// TestOpenAPIDocumentsEveryRoute requires every registered route, and no
+// other, to be in the OpenAPI document.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	f := newFixture(t, false)
+	_, b := f.do(t, "GET", "/api/v1/openapi.json", "", nil)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for m := range ops {
+			documented = append(documented, strings.ToUpper(m)+" "+path)
+		}
+	}
+	routes := f.api.Routes()
+	sort.Strings(documented)
+	sort.Strings(routes)
+	if strings.Join(documented, "\n") != strings.Join(routes, "\n") {
+		t.Errorf("documented routes:\n%s\nregistered routes:\n%s", strings.Join(documented, "\n"), strings.Join(routes, "\n"))
+	}
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
