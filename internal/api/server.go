@@ -393,8 +393,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error
 	return writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) error { return s.list(w, r, false) }
-func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error   { return s.list(w, r, true) }
+func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) error {
+	return s.list(w, r, false)
+}
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error { return s.list(w, r, true) }
 
 func (s *Server) one(w http.ResponseWriter, r *http.Request, events bool) error {
 	p, _ := PrincipalFrom(r.Context())
