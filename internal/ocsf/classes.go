@@ -217,8 +217,11 @@ func Millis(t time.Time) int64 {
 // Finding holds what the OCSF finding classes share.
 type Finding struct {
 	Base
-	FindingInfo      FindingInfo       `json:"finding_info"`
-	Resources        []ResourceDetails `json:"resources,omitempty"`
+	FindingInfo FindingInfo       `json:"finding_info"`
+	Resources   []ResourceDetails `json:"resources,omitempty"`
+	// Remediation is allowed by Compliance and Detection Findings only;
+	// Vulnerability Findings carry it in each vulnerability.
+	Remediation      *Remediation      `json:"remediation,omitempty"`
 	ConfidenceID     int               `json:"confidence_id,omitempty"`
 	Confidence       string            `json:"confidence,omitempty"`
 	ConfidenceScore  int               `json:"confidence_score,omitempty"`
@@ -266,16 +269,14 @@ type VulnerabilityFinding struct {
 // ComplianceFinding is OCSF class 2003.
 type ComplianceFinding struct {
 	Finding
-	Compliance  Compliance   `json:"compliance"`
-	Remediation *Remediation `json:"remediation,omitempty"`
+	Compliance Compliance `json:"compliance"`
 }
 
 // DetectionFinding is OCSF class 2004.
 type DetectionFinding struct {
 	Finding
-	Evidences   []Evidence   `json:"evidences,omitempty"`
-	IsAlert     *bool        `json:"is_alert,omitempty"`
-	Remediation *Remediation `json:"remediation,omitempty"`
+	Evidences []Evidence `json:"evidences,omitempty"`
+	IsAlert   *bool      `json:"is_alert,omitempty"`
 }
 
 // DataSecurityFinding is OCSF class 2006.
