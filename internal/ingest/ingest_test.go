@@ -242,32 +242,3 @@ func TestParseTime(t *testing.T) {
 		t.Error("bad time accepted")
 	}
 }
-
-// FuzzDecode feeds arbitrary bytes to every decoder: no panic, and every
-// error is a *RecordError.
-func FuzzDecode(f *testing.F) {
-	reg := Builtin()
-	names := reg.Names()
-	for i, name := range names {
-		for _, path := range caseFiles(f, name) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				f.Fatal(err)
-			}
-			if len(data) > 64<<10 {
-				data = data[:64<<10]
-			}
-			f.Add(uint8(i), data)
-		}
-	}
-	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		format, _ := reg.Lookup(names[int(which)%len(names)])
-		_, err := decodeAll(t, format, data)
-		if err != nil {
-			var re *RecordError
-			if !errors.As(err, &re) {
-				t.Fatalf("%s: error %v is %T, want *RecordError", format.Name, err, err)
-			}
-		}
-	})
-}

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -149,5 +150,27 @@ func BenchmarkIngestTrivy100k(b *testing.B) {
 			}
 			b.ReportMetric(float64(100_000*b.N)/total.Seconds(), "findings/s")
 		})
+	}
+}
+
+// TestWriteGeneratedReport writes the benchmark's generated report to the
+// file named by $CANOPY_GEN_TRIVY (skipped otherwise), so that a whole
+// `canopy ingest` run can be measured:
+//
+//	CANOPY_GEN_TRIVY=/tmp/trivy-100k.json go test ./internal/pipeline -run TestWriteGeneratedReport
+//	/usr/bin/time -v canopy ingest --data /tmp/perf /tmp/trivy-100k.json
+func TestWriteGeneratedReport(t *testing.T) {
+	path := os.Getenv("CANOPY_GEN_TRIVY")
+	if path == "" {
+		t.Skip("CANOPY_GEN_TRIVY not set")
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	genTrivy(w, 100_000)
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
 	}
 }

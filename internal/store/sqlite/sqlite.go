@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -115,7 +116,7 @@ func (a *appender) UpsertEvents(ctx context.Context, rows []store.Row) (store.Up
 
 func upsertSQL(table string, n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, ocsf) VALUES ")
+	b.WriteString("INSERT INTO " + table + " (tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, doc_hash) VALUES ")
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
@@ -124,9 +125,37 @@ func upsertSQL(table string, n int) string {
 	}
 	b.WriteString(" ON CONFLICT (fingerprint) DO UPDATE SET count = " + table + ".count + 1, last_seen = excluded.last_seen," +
 		" severity_id = excluded.severity_id, class_uid = excluded.class_uid, format = excluded.format, resource_uid = excluded.resource_uid," +
-		" title = excluded.title, time = excluded.time, ocsf = excluded.ocsf RETURNING count")
+		" title = excluded.title, time = excluded.time, doc_hash = excluded.doc_hash RETURNING id, fingerprint, count")
 	return b.String()
 }
+
+func hashesSQL(table string, n int) string {
+	return "SELECT fingerprint, doc_hash FROM " + table + " WHERE fingerprint IN (" + placeholders(n) + ")"
+}
+
+func docsSQL(table string, n int) string {
+	return "INSERT INTO " + docTable(table) + " (id, ocsf) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?),", n), ",") +
+		" ON CONFLICT (id) DO UPDATE SET ocsf = excluded.ocsf"
+}
+
+func docTable(table string) string { return strings.TrimSuffix(table, "s") + "_docs" }
+
+func (a *appender) stmt(ctx context.Context, kind, table string, n int, build func(string, int) string) (*sql.Stmt, error) {
+	key := fmt.Sprintf("%s/%s/%d", kind, table, n)
+	if st, ok := a.stmts[key]; ok {
+		return st, nil
+	}
+	st, err := a.tx.PrepareContext(ctx, build(table, n))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: preparing %s: %w", kind, err)
+	}
+	a.stmts[key] = st
+	return st, nil
+}
+
+// docHash identifies a record's OCSF JSON, so that an unchanged document is
+// not written again.
+func docHash(b []byte) int64 { return int64(xxhash.Sum64(b)) }
 
 func (a *appender) upsert(ctx context.Context, table string, rows []store.Row) (store.UpsertResult, error) {
 	var res store.UpsertResult
@@ -135,42 +164,110 @@ func (a *appender) upsert(ctx context.Context, table string, rows []store.Row) (
 	}
 	for len(rows) > 0 {
 		n := min(len(rows), rowsPerStatement)
-		key := fmt.Sprintf("%s/%d", table, n)
-		st, ok := a.stmts[key]
-		if !ok {
-			var err error
-			st, err = a.tx.PrepareContext(ctx, upsertSQL(table, n))
-			if err != nil {
-				return res, fmt.Errorf("sqlite: preparing upsert: %w", err)
-			}
-			a.stmts[key] = st
-		}
-		a.args = a.args[:0]
-		for i := range rows[:n] {
-			r := &rows[i]
-			a.args = append(a.args, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
-				r.ResourceUID, r.Title, r.Time.UnixMilli(), r.Seen.UnixMilli(), r.Seen.UnixMilli(), r.OCSF)
-		}
-		qr, err := st.QueryContext(ctx, a.args...)
+		r, err := a.upsertChunk(ctx, table, rows[:n])
 		if err != nil {
 			return res, fmt.Errorf("sqlite: upsert into %s: %w", table, err)
 		}
-		for qr.Next() {
-			var count int
-			if err := qr.Scan(&count); err != nil {
-				qr.Close()
-				return res, fmt.Errorf("sqlite: upsert into %s: %w", table, err)
-			}
-			if count == 1 {
-				res.New++
-			} else {
-				res.Updated++
-			}
-		}
-		if err := errors.Join(qr.Err(), qr.Close()); err != nil {
-			return res, fmt.Errorf("sqlite: upsert into %s: %w", table, err)
-		}
+		res.Add(r)
 		rows = rows[n:]
+	}
+	return res, nil
+}
+
+// upsertChunk writes at most rowsPerStatement rows: the stored hash of each
+// fingerprint's document is read first; the rows are upserted; then only
+// documents that are new or changed are written.
+func (a *appender) upsertChunk(ctx context.Context, table string, rows []store.Row) (store.UpsertResult, error) {
+	var res store.UpsertResult
+	n := len(rows)
+	hashes := make([]int64, n)
+	stored := make(map[string]int64, n)
+	a.args = a.args[:0]
+	for i := range rows {
+		hashes[i] = docHash(rows[i].OCSF)
+		a.args = append(a.args, rows[i].Fingerprint)
+	}
+	st, err := a.stmt(ctx, "hashes", table, n, hashesSQL)
+	if err != nil {
+		return res, err
+	}
+	qr, err := st.QueryContext(ctx, a.args...)
+	if err != nil {
+		return res, err
+	}
+	for qr.Next() {
+		var fp string
+		var h int64
+		if err := qr.Scan(&fp, &h); err != nil {
+			qr.Close()
+			return res, err
+		}
+		stored[fp] = h
+	}
+	if err := errors.Join(qr.Err(), qr.Close()); err != nil {
+		return res, err
+	}
+
+	// the last row of a fingerprint wins; it needs a document write if its
+	// hash differs from what is stored
+	last := make(map[string]int, n)
+	for i := range rows {
+		last[rows[i].Fingerprint] = i
+	}
+	if st, err = a.stmt(ctx, "upsert", table, n, upsertSQL); err != nil {
+		return res, err
+	}
+	a.args = a.args[:0]
+	for i := range rows {
+		r := &rows[i]
+		a.args = append(a.args, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
+			r.ResourceUID, r.Title, r.Time.UnixMilli(), r.Seen.UnixMilli(), r.Seen.UnixMilli(), hashes[last[r.Fingerprint]])
+	}
+	qr, err = st.QueryContext(ctx, a.args...)
+	if err != nil {
+		return res, err
+	}
+	ids := make(map[string]int64, n)
+	for qr.Next() {
+		var id int64
+		var fp string
+		var count int
+		if err := qr.Scan(&id, &fp, &count); err != nil {
+			qr.Close()
+			return res, err
+		}
+		ids[fp] = id
+		if count == 1 {
+			res.New++
+		} else {
+			res.Updated++
+		}
+	}
+	if err := errors.Join(qr.Err(), qr.Close()); err != nil {
+		return res, err
+	}
+
+	a.args = a.args[:0]
+	docs := 0
+	for fp, i := range last {
+		if h, ok := stored[fp]; ok && h == hashes[i] {
+			continue
+		}
+		id, ok := ids[fp]
+		if !ok {
+			return res, fmt.Errorf("no id returned for fingerprint %s", fp)
+		}
+		a.args = append(a.args, id, rows[i].OCSF)
+		docs++
+	}
+	if docs == 0 {
+		return res, nil
+	}
+	if st, err = a.stmt(ctx, "docs", table, docs, docsSQL); err != nil {
+		return res, err
+	}
+	if _, err := st.ExecContext(ctx, a.args...); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -197,7 +294,11 @@ func (a *appender) Rollback() error {
 	return nil
 }
 
-const recordColumns = "id, tenant, fingerprint, class_uid, severity_id, product, format, title, resource_uid, time, count, first_seen, last_seen, ocsf"
+const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
+
+func fromJoined(table string) string {
+	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
+}
 
 func scanRecord(sc interface{ Scan(...any) error }) (store.Record, error) {
 	var r store.Record
@@ -224,32 +325,32 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	if limit <= 0 || limit > store.MaxPage {
 		limit = store.MaxPage
 	}
-	where := []string{"tenant = ?"}
+	where := []string{"r.tenant = ?"}
 	args := []any{q.Tenant}
 	if len(q.Severities) > 0 {
-		where = append(where, "severity_id IN ("+placeholders(len(q.Severities))+")")
+		where = append(where, "r.severity_id IN ("+placeholders(len(q.Severities))+")")
 		for _, v := range q.Severities {
 			args = append(args, v)
 		}
 	}
 	if len(q.Classes) > 0 {
-		where = append(where, "class_uid IN ("+placeholders(len(q.Classes))+")")
+		where = append(where, "r.class_uid IN ("+placeholders(len(q.Classes))+")")
 		for _, v := range q.Classes {
 			args = append(args, v)
 		}
 	}
 	if len(q.Products) > 0 {
-		where = append(where, "lower(product) IN ("+placeholders(len(q.Products))+")")
+		where = append(where, "lower(r.product) IN ("+placeholders(len(q.Products))+")")
 		for _, v := range q.Products {
 			args = append(args, strings.ToLower(v))
 		}
 	}
 	if !q.After.IsZero() {
-		where = append(where, "("+key+" < ? OR ("+key+" = ? AND id > ?))")
+		where = append(where, "(r."+key+" < ? OR (r."+key+" = ? AND r.id > ?))")
 		args = append(args, q.After.Key, q.After.Key, q.After.ID)
 	}
-	query := "SELECT " + recordColumns + " FROM " + table + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + key + " DESC, id ASC LIMIT ?"
+	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY r." + key + " DESC, r.id ASC LIMIT ?"
 	args = append(args, limit+1)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -294,7 +395,7 @@ func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Recor
 }
 
 func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
-	row := s.r.QueryRowContext(ctx, "SELECT "+recordColumns+" FROM "+table+" WHERE tenant = ? AND id = ?", tenant, id)
+	row := s.r.QueryRowContext(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = ? AND r.id = ?", tenant, id)
 	r, err := scanRecord(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Record{}, store.ErrNotFound

@@ -14,7 +14,13 @@ CREATE TABLE findings (
     first_seen   INTEGER NOT NULL,
     last_seen    INTEGER NOT NULL,
     count        INTEGER NOT NULL DEFAULT 1,
-    ocsf         BLOB    NOT NULL
+    doc_hash     INTEGER NOT NULL
+);
+-- the OCSF JSON lives apart, so that re-ingesting an unchanged record
+-- rewrites only the small row above
+CREATE TABLE finding_docs (
+    id   INTEGER PRIMARY KEY,
+    ocsf BLOB    NOT NULL
 );
 CREATE INDEX findings_by_severity ON findings (tenant, severity_id DESC, id);
 CREATE INDEX findings_by_class ON findings (tenant, class_uid);
@@ -34,7 +40,13 @@ CREATE TABLE events (
     first_seen   INTEGER NOT NULL,
     last_seen    INTEGER NOT NULL,
     count        INTEGER NOT NULL DEFAULT 1,
-    ocsf         BLOB    NOT NULL
+    doc_hash     INTEGER NOT NULL
+);
+-- the OCSF JSON lives apart, so that re-ingesting an unchanged record
+-- rewrites only the small row above
+CREATE TABLE event_docs (
+    id   INTEGER PRIMARY KEY,
+    ocsf BLOB    NOT NULL
 );
 CREATE INDEX events_by_time ON events (tenant, time DESC, id);
 
@@ -50,5 +62,7 @@ CREATE TABLE tokens (
 
 -- +goose Down
 DROP TABLE tokens;
+DROP TABLE event_docs;
 DROP TABLE events;
+DROP TABLE finding_docs;
 DROP TABLE findings;
