@@ -277,6 +277,12 @@ type DetectionFinding struct {
 	Finding
 	Evidences []Evidence `json:"evidences,omitempty"`
 	IsAlert   *bool      `json:"is_alert,omitempty"`
+
+	// security_control profile
+	ActionID      int    `json:"action_id,omitempty"`
+	Action        string `json:"action,omitempty"`
+	DispositionID int    `json:"disposition_id,omitempty"`
+	Disposition   string `json:"disposition,omitempty"`
 }
 
 // DataSecurityFinding is OCSF class 2006.

@@ -7,6 +7,7 @@ const Version = "1.8.0"
 
 // Class uids of the OCSF classes Canopy emits.
 const (
+	ClassBaseEvent            = 0
 	ClassProcessActivity      = 1007
 	ClassVulnerabilityFinding = 2002
 	ClassComplianceFinding    = 2003
@@ -92,6 +93,7 @@ var (
 
 // classes is read-only after package initialisation.
 var classes = map[int]ClassInfo{
+	ClassBaseEvent: {ClassBaseEvent, "base_event", "Base Event", 0, "Uncategorized", map[int]string{0: "Unknown", 99: "Other"}, eventStatuses},
 	ClassProcessActivity: {ClassProcessActivity, "process_activity", "Process Activity", CategorySystem, "System Activity",
 		map[int]string{0: "Unknown", 1: "Launch", 2: "Terminate", 3: "Open", 4: "Inject", 5: "Set User ID", 99: "Other"}, eventStatuses},
 	ClassVulnerabilityFinding: {ClassVulnerabilityFinding, "vulnerability_finding", "Vulnerability Finding", CategoryFindings, "Findings", findingActivities, findingStatuses},

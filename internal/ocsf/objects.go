@@ -743,6 +743,7 @@ type ConnectionInfo struct {
 	TCPFlags     int    `json:"tcp_flags,omitempty"`
 	Boundary     string `json:"boundary,omitempty"`
 	BoundaryID   int    `json:"boundary_id,omitempty"`
+	CommunityUID string `json:"community_uid,omitempty"`
 }
 
 // Connection direction ids.
