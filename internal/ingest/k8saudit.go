@@ -48,7 +48,7 @@ func sniffK8sAudit(head []byte) int {
 		return 85
 	case sniffHas(head, `"kube-audit`, `"properties"`):
 		return 80 // AKS diagnostic logs
-	case sniffHas(head, `"objectRef"`, `"verb"`):
+	case sniffHas(head, `"objectRef"`, `"verb"`), sniffHas(head, `"auditID"`, `"objectRef"`):
 		return 70
 	}
 	return 0

@@ -40,8 +40,8 @@ func sniffWazuh(head []byte) int {
 		return 85
 	case sniffHas(head, `"rule"`, `"agent"`, `"manager"`, `"level"`):
 		return 85
-	case sniffHas(head, `"affected_items"`, `"total_affected_items"`, `"cve"`):
-		return 80
+	case sniffHas(head, `"affected_items"`, `"cve"`):
+		return 80 // the API's total_affected_items may lie beyond the head
 	case sniffHas(head, `"rule"`, `"decoder"`, `"location"`):
 		return 75
 	}
@@ -52,7 +52,7 @@ func decodeWazuh(ctx context.Context, r io.Reader, emit Emit) error {
 	br := bufio.NewReaderSize(r, SniffBytes)
 	head, _ := br.Peek(SniffBytes) // a read error shows up again when decoding
 	switch {
-	case bytes.Contains(head, []byte(`"affected_items"`)) && bytes.Contains(head, []byte(`"total_affected_items"`)):
+	case bytes.Contains(head, []byte(`"affected_items"`)):
 		return decodeWazuhNested(ctx, br, []string{"data", "affected_items"}, emit, func(f fields) (ocsf.Record, error) {
 			return mapWazuhAPIVuln(f)
 		})
