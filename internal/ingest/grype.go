@@ -158,24 +158,11 @@ func (d *grypeDecoder) ready() bool { return d.sawSource && d.sawDescriptor && d
 
 func (d *grypeDecoder) matches() error {
 	jr := d.jr
-	if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-		if err != nil {
-			return err
-		}
-		return jr.Skip() // null
-	}
-	if err := jr.BeginArray(); err != nil {
-		return err
-	}
 	ready := d.ready()
 	if ready {
 		d.prepare()
 	}
-	for {
-		more, err := jr.More()
-		if err != nil || !more {
-			return err
-		}
+	return jr.Elements(func() error {
 		raw, err := jr.Raw()
 		if err != nil {
 			return err
@@ -187,15 +174,10 @@ func (d *grypeDecoder) matches() error {
 			}
 		}
 		if ready {
-			if err := d.match(jsonstream.Item{Index: d.n, Pointer: jr.Pointer(), Offset: jr.Offset()}, raw); err != nil {
-				return err
-			}
-			continue
+			return d.match(jsonstream.Item{Index: d.n, Pointer: jr.Pointer(), Offset: jr.Offset()}, raw)
 		}
-		if err := d.sp.add(d.n, jr.Offset(), jr.Pointer(), raw); err != nil {
-			return err
-		}
-	}
+		return d.sp.add(d.n, jr.Offset(), jr.Pointer(), raw)
+	})
 }
 
 // prepare derives the scanned resource from source.

@@ -105,29 +105,8 @@ func (d *sarifDecoder) run() error {
 			continue
 		}
 		sawRuns = true
-		if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-			if err != nil {
-				return err
-			}
-			if err := jr.Skip(); err != nil { // "runs": null
-				return err
-			}
-			continue
-		}
-		if err := jr.BeginArray(); err != nil {
+		if err := jr.Elements(d.runObject); err != nil { // "runs": null is no run
 			return err
-		}
-		for {
-			more, err := jr.More()
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
-			if err := d.runObject(); err != nil {
-				return err
-			}
 		}
 	}
 	if _, err := jr.Peek(); err != io.EOF {
@@ -203,20 +182,7 @@ func (d *sarifDecoder) runObject() error {
 
 func (d *sarifDecoder) spoolResults() error {
 	jr := d.jr
-	if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-		if err != nil {
-			return err
-		}
-		return jr.Skip() // "results": null
-	}
-	if err := jr.BeginArray(); err != nil {
-		return err
-	}
-	for {
-		more, err := jr.More()
-		if err != nil || !more {
-			return err
-		}
+	return jr.Elements(func() error {
 		raw, err := jr.Raw()
 		if err != nil {
 			return err
@@ -227,30 +193,15 @@ func (d *sarifDecoder) spoolResults() error {
 				return err
 			}
 		}
-		if err := d.sp.add(d.n, jr.Offset(), jr.Pointer(), raw); err != nil {
-			return err
-		}
-	}
+		return d.sp.add(d.n, jr.Offset(), jr.Pointer(), raw)
+	})
 }
 
 // artifacts keeps, per artifact index, its location and any package URL
 // found in its properties (Dependency-Check puts one there).
 func (d *sarifDecoder) artifacts(run *sarifRun) error {
 	jr := d.jr
-	if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-		if err != nil {
-			return err
-		}
-		return jr.Skip()
-	}
-	if err := jr.BeginArray(); err != nil {
-		return err
-	}
-	for {
-		more, err := jr.More()
-		if err != nil || !more {
-			return err
-		}
+	return jr.Elements(func() error {
 		var a struct {
 			Location   sarifArtifactLocation `json:"location"`
 			Properties map[string]any        `json:"properties"`
@@ -266,7 +217,8 @@ func (d *sarifDecoder) artifacts(run *sarifRun) error {
 			}
 		}
 		run.artifacts = append(run.artifacts, art)
-	}
+		return nil
+	})
 }
 
 // SARIF objects, shaped like the source; only what the mapping reads.

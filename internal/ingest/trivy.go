@@ -83,20 +83,8 @@ func (d *trivyDecoder) run() error {
 	if k == jsonstream.Array { // pre-0.20: a bare array of results
 		return d.results()
 	}
-	if err := d.jr.BeginObject(); err != nil {
+	if err := d.jr.Members(d.topKey); err != nil {
 		return err
-	}
-	for {
-		key, ok, err := d.jr.NextKey()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		if err := d.topKey(key); err != nil {
-			return err
-		}
 	}
 	if _, err := d.jr.Peek(); err != io.EOF {
 		if err != nil {
@@ -159,32 +147,9 @@ func (d *trivyDecoder) topKey(key string) error {
 
 func (d *trivyDecoder) k8sResources() error {
 	jr := d.jr
-	if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-		if err != nil {
-			return err
-		}
-		return jr.Skip()
-	}
-	if err := jr.BeginArray(); err != nil {
-		return err
-	}
-	for {
-		more, err := jr.More()
-		if err != nil || !more {
-			return err
-		}
-		if err := jr.BeginObject(); err != nil {
-			return err
-		}
+	return jr.Elements(func() error {
 		d.rep.namespace, d.rep.kind, d.rep.name = "", "", ""
-		for {
-			key, ok, err := jr.NextKey()
-			if err != nil {
-				return err
-			}
-			if !ok {
-				break
-			}
+		return jr.Members(func(key string) (err error) {
 			switch key {
 			case "Namespace":
 				d.rep.namespace, err = jr.String()
@@ -197,49 +162,17 @@ func (d *trivyDecoder) k8sResources() error {
 			default:
 				err = jr.Skip()
 			}
-			if err != nil {
-				return err
-			}
-		}
-	}
+			return err
+		})
+	})
 }
 
-func (d *trivyDecoder) results() error {
-	jr := d.jr
-	if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-		if err != nil {
-			return err
-		}
-		return jr.Skip() // "Results": null
-	}
-	if err := jr.BeginArray(); err != nil {
-		return err
-	}
-	for {
-		more, err := jr.More()
-		if err != nil || !more {
-			return err
-		}
-		if err := d.result(); err != nil {
-			return err
-		}
-	}
-}
+func (d *trivyDecoder) results() error { return d.jr.Elements(d.result) }
 
 func (d *trivyDecoder) result() error {
 	jr := d.jr
 	var rc trivyResultCtx
-	if err := jr.BeginObject(); err != nil {
-		return err
-	}
-	for {
-		key, ok, err := jr.NextKey()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
+	return jr.Members(func(key string) (err error) {
 		switch key {
 		case "Target":
 			rc.target, err = jr.String()
@@ -282,29 +215,14 @@ func (d *trivyDecoder) result() error {
 		default:
 			err = jr.Skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // items decodes each element of the array at the current position as one record.
 func (d *trivyDecoder) items(mapRaw func([]byte) (ocsf.Record, error)) error {
 	jr := d.jr
-	if k, err := jr.Peek(); err != nil || k != jsonstream.Array {
-		if err != nil {
-			return err
-		}
-		return jr.Skip()
-	}
-	if err := jr.BeginArray(); err != nil {
-		return err
-	}
-	for {
-		more, err := jr.More()
-		if err != nil || !more {
-			return err
-		}
+	return jr.Elements(func() error {
 		raw, err := jr.Raw()
 		if err != nil {
 			return err
@@ -322,7 +240,8 @@ func (d *trivyDecoder) items(mapRaw func([]byte) (ocsf.Record, error)) error {
 		if err := d.emit(rec); err != nil {
 			return emitError{err}
 		}
-	}
+		return nil
+	})
 }
 
 func (d *trivyDecoder) summaryIDs(key string) error {

@@ -488,3 +488,49 @@ func unquote(raw []byte) (string, error) {
 	}
 	return s, nil
 }
+
+// Elements calls fn once for each element of the array at the current
+// position, with the reader at the element; fn must read it (Raw, Decode,
+// Skip, BeginObject …). A null or any other non-array value is skipped, as
+// tools write "results": null for empty lists.
+func (r *Reader) Elements(fn func() error) error {
+	k, err := r.Peek()
+	if err == io.EOF {
+		return r.unexpectedEOF()
+	}
+	if err != nil {
+		return err
+	}
+	if k != Array {
+		return r.Skip()
+	}
+	if err := r.BeginArray(); err != nil {
+		return err
+	}
+	for {
+		more, err := r.More()
+		if err != nil || !more {
+			return err
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+}
+
+// Members calls fn once for each member of the object at the current
+// position, with the reader at the member's value; fn must read it.
+func (r *Reader) Members(fn func(key string) error) error {
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for {
+		key, ok, err := r.NextKey()
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+}
