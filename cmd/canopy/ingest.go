@@ -8,6 +8,7 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
 )
@@ -87,7 +88,7 @@ func (e *env) ingestOne(cmd *cobra.Command, p *pipeline.Pipeline, path, format, 
 		}
 		defer f.Close()
 		r = f
-		if fi, err := f.Stat(); err == nil && progress && fi.Size() > progressThreshold {
+		if fi, err := f.Stat(); err == nil && progress && fi.Size() > progressThreshold && isTerminal(e.stderr) {
 			bar := progressbar.NewOptions64(fi.Size(),
 				progressbar.OptionSetWriter(e.stderr),
 				progressbar.OptionSetDescription(path),
@@ -100,4 +101,11 @@ func (e *env) ingestOne(cmd *cobra.Command, p *pipeline.Pipeline, path, format, 
 		}
 	}
 	return p.Ingest(cmd.Context(), pipeline.Input{Name: path, Format: format, Tenant: tenant, R: r})
+}
+
+// isTerminal reports whether w is a terminal (progress bars are for people,
+// not for logs).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -29,6 +29,9 @@ func Files() ([]File, error) {
 	}
 	var out []File
 	for _, e := range entries {
+		if e.Name() == "README.md" {
+			continue
+		}
 		b, err := files.ReadFile("data/" + e.Name())
 		if err != nil {
 			return nil, err
