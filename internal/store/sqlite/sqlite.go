@@ -31,6 +31,11 @@ const rowsPerStatement = 500
 type Store struct {
 	w, r *sql.DB
 	path string
+	// ckpt copies committed WAL frames into the database file in the
+	// background (PASSIVE checkpoints), so that a commit does not wait for it.
+	ckptDB   *sql.DB
+	ckptKick chan struct{}
+	ckptDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -44,7 +49,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=page_size(65536)&_pragma=journal_mode(WAL)&_pragma=cache_size(-65536)&_pragma=foreign_keys(1)"
-	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
@@ -60,7 +65,33 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	return &Store{w: w, r: r, path: path}, nil
+	c, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	c.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, path: path, ckptDB: c, ckptKick: make(chan struct{}, 1), ckptDone: make(chan struct{})}
+	go s.checkpointer()
+	return s, nil
+}
+
+// checkpointer runs a PASSIVE checkpoint after commits until Close.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
+	for range s.ckptKick {
+		// A failed or partial checkpoint is retried after the next commit;
+		// the WAL keeps every committed frame until then.
+		s.ckptDB.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+func (s *Store) kickCheckpoint() {
+	select {
+	case s.ckptKick <- struct{}{}:
+	default: // one is already pending
+	}
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -79,9 +110,16 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
+// Close waits for a running checkpoint, checkpoints what is left and
+// closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	close(s.ckptKick)
+	<-s.ckptDone
+	_, cerr := s.ckptDB.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	if cerr != nil {
+		cerr = fmt.Errorf("sqlite: final checkpoint: %w", cerr)
+	}
+	return errors.Join(cerr, s.ckptDB.Close(), s.r.Close(), s.w.Close())
 }
 
 // Ping checks the database answers.
@@ -96,14 +134,15 @@ func (s *Store) Begin(ctx context.Context) (store.Appender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
-	return &appender{tx: tx, stmts: make(map[string]*sql.Stmt)}, nil
+	return &appender{tx: tx, stmts: make(map[string]*sql.Stmt), committed: s.kickCheckpoint}, nil
 }
 
 type appender struct {
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
-	args  []any
-	done  bool
+	committed func()
+	tx        *sql.Tx
+	stmts     map[string]*sql.Stmt
+	args      []any
+	done      bool
 }
 
 func (a *appender) UpsertFindings(ctx context.Context, rows []store.Row) (store.UpsertResult, error) {
@@ -280,6 +319,7 @@ func (a *appender) Commit() error {
 	if err := a.tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
+	a.committed()
 	return nil
 }
 
@@ -422,6 +462,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: creating token %s: %w", t.Name, err)
 	}
+	s.kickCheckpoint()
 	return nil
 }
 
