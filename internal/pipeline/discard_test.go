@@ -41,3 +41,7 @@ func BenchmarkDecodeOnly(b *testing.B) {
 	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "findings/s")
 	b.ReportMetric(float64(d.bytes)/100_000, "ocsf-bytes/finding")
 }
+func (d *discard) Claim(context.Context, string) (bool, error) { return true, nil }
+func (d *discard) AddToJob(context.Context, string, store.JobProgress) error {
+	return nil
+}

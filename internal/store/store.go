@@ -44,6 +44,14 @@ func (r *UpsertResult) Add(o UpsertResult) { r.New += o.New; r.Updated += o.Upda
 type Appender interface {
 	UpsertFindings(ctx context.Context, rows []Row) (UpsertResult, error)
 	UpsertEvents(ctx context.Context, rows []Row) (UpsertResult, error)
+	// Claim records, inside this transaction, that the batch with the given
+	// id is applied. It returns false when a batch with that id was already
+	// committed: the caller must then roll back, since the batch is a
+	// redelivery and applying it again would count its records twice.
+	Claim(ctx context.Context, batchID string) (bool, error)
+	// AddToJob adds one committed batch's counts to an ingest job, inside
+	// this transaction; the job is done when all its batches are.
+	AddToJob(ctx context.Context, jobID string, p JobProgress) error
 	Commit() error
 	// Rollback discards the transaction; after Commit it is a no-op.
 	Rollback() error
@@ -194,12 +202,53 @@ type Tokens interface {
 	RevokeToken(ctx context.Context, id string) error
 }
 
+// JobStatus is the state of an ingest job.
+type JobStatus string
+
+// Job states.
+const (
+	JobQueued JobStatus = "queued" // batches are on the bus, not all applied yet
+	JobDone   JobStatus = "done"   // every batch is applied
+)
+
+// JobProgress is what one batch contributes to its job.
+type JobProgress struct {
+	Records         int `json:"records"`
+	FindingsNew     int `json:"findings_new"`
+	FindingsUpdated int `json:"findings_updated"`
+	Events          int `json:"events"`
+}
+
+// Job is one input ingested through the bus: its batches are applied by
+// workers, and the job sums what they did.
+type Job struct {
+	ID          string    `json:"id"`
+	Tenant      string    `json:"-"`
+	Name        string    `json:"path"`
+	Format      string    `json:"format"`
+	Status      JobStatus `json:"status"`
+	Batches     int       `json:"batches"`
+	BatchesDone int       `json:"batches_done"`
+	JobProgress
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Jobs keeps ingest jobs.
+type Jobs interface {
+	// CreateJob stores a new job (status queued, no batch done).
+	CreateJob(ctx context.Context, j Job) error
+	// Job returns the tenant's job with the given id.
+	Job(ctx context.Context, tenant, id string) (Job, error)
+}
+
 // Store is everything a backend provides; only cmd/canopy needs it whole.
 type Store interface {
 	// Begin starts a write transaction.
 	Begin(ctx context.Context) (Appender, error)
 	Querier
 	Tokens
+	Jobs
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -311,6 +311,32 @@ func (a *appender) upsertChunk(ctx context.Context, table string, rows []store.R
 	return res, nil
 }
 
+func (a *appender) Claim(ctx context.Context, batchID string) (bool, error) {
+	res, err := a.tx.ExecContext(ctx, "INSERT INTO applied_batches (id, applied_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", batchID, time.Now().UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("sqlite: claiming batch %s: %w", batchID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: claiming batch %s: %w", batchID, err)
+	}
+	return n == 1, nil
+}
+
+func (a *appender) AddToJob(ctx context.Context, jobID string, p store.JobProgress) error {
+	res, err := a.tx.ExecContext(ctx, `UPDATE jobs SET batches_done = batches_done + 1, records = records + ?, findings_new = findings_new + ?,
+		findings_updated = findings_updated + ?, events = events + ?, updated_at = ?,
+		status = CASE WHEN batches_done + 1 >= batches THEN 'done' ELSE status END WHERE id = ?`,
+		p.Records, p.FindingsNew, p.FindingsUpdated, p.Events, time.Now().UnixMilli(), jobID)
+	if err != nil {
+		return fmt.Errorf("sqlite: updating job %s: %w", jobID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlite: updating job %s: %w", jobID, store.ErrNotFound)
+	}
+	return nil
+}
+
 func (a *appender) Commit() error {
 	if a.done {
 		return errors.New("sqlite: appender already committed or rolled back")
@@ -521,4 +547,38 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+// CreateJob stores a new ingest job.
+func (s *Store) CreateJob(ctx context.Context, j store.Job) error {
+	now := j.CreatedAt
+	if now.IsZero() {
+		now = time.Now()
+	}
+	_, err := s.w.ExecContext(ctx, "INSERT INTO jobs (id, tenant, name, format, status, batches, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
+		j.ID, j.Tenant, j.Name, j.Format, string(store.JobQueued), j.Batches, now.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: creating job %s: %w", j.ID, err)
+	}
+	s.kickCheckpoint()
+	return nil
+}
+
+// Job returns one of the tenant's jobs.
+func (s *Store) Job(ctx context.Context, tenant, id string) (store.Job, error) {
+	var j store.Job
+	var status string
+	var created, updated int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, tenant, name, format, status, batches, batches_done, records, findings_new, findings_updated, events, created_at, updated_at
+		FROM jobs WHERE tenant = ? AND id = ?`, tenant, id).Scan(&j.ID, &j.Tenant, &j.Name, &j.Format, &status, &j.Batches, &j.BatchesDone,
+		&j.Records, &j.FindingsNew, &j.FindingsUpdated, &j.Events, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Job{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Job{}, fmt.Errorf("sqlite: reading job %s: %w", id, err)
+	}
+	j.Status = store.JobStatus(status)
+	j.CreatedAt, j.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return j, nil
 }

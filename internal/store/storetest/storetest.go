@@ -25,6 +25,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FiltersAndPaging", testPaging},
 		{"EventsNewestFirst", testEvents},
 		{"Tokens", testTokens},
+		{"ClaimIsOncePerBatch", testClaim},
+		{"Jobs", testJobs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,4 +281,91 @@ func testTokens(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 1 || list[0].RevokedAt.IsZero() {
 		t.Errorf("ListTokens = %+v, %v", list, err)
 	}
+}
+
+func testClaim(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	apply := func(batch string, rows []store.Row) (bool, store.UpsertResult) {
+		a, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := a.Claim(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			if err := a.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			return false, store.UpsertResult{}
+		}
+		res, err := a.UpsertFindings(ctx, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return true, res
+	}
+	rows := []store.Row{row("a", "c1", 3, t0), row("a", "c2", 3, t0)}
+	if ok, res := apply("b1", rows); !ok || res.New != 2 {
+		t.Fatalf("first apply = %v %+v", ok, res)
+	}
+	if ok, _ := apply("b1", rows); ok {
+		t.Fatal("a redelivered batch was claimed again")
+	}
+	for _, r := range all(t, s, store.Query{Tenant: "a"}) {
+		if r.Count != 1 {
+			t.Errorf("%s count = %d after a redelivery, want 1", r.Fingerprint, r.Count)
+		}
+	}
+	// a claim rolled back does not count
+	a, _ := s.Begin(ctx)
+	if ok, err := a.Claim(ctx, "b2"); err != nil || !ok {
+		t.Fatalf("claim b2 = %v %v", ok, err)
+	}
+	a.Rollback()
+	if ok, _ := apply("b2", rows); !ok {
+		t.Error("a batch whose first claim was rolled back cannot be applied")
+	}
+}
+
+func testJobs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.CreateJob(ctx, store.Job{ID: "j1", Tenant: "a", Name: "scan.json", Format: "trivy", Batches: 2, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.Job(ctx, "a", "j1")
+	if err != nil || j.Status != store.JobQueued || j.Batches != 2 || j.BatchesDone != 0 || j.Name != "scan.json" {
+		t.Fatalf("new job = %+v, %v", j, err)
+	}
+	if _, err := s.Job(ctx, "b", "j1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another tenant reads the job: %v", err)
+	}
+	for i, p := range []store.JobProgress{{Records: 3, FindingsNew: 2, FindingsUpdated: 1}, {Records: 4, Events: 4}} {
+		a, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.AddToJob(ctx, "j1", p); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		j, _ = s.Job(ctx, "a", "j1")
+		if want := []store.JobStatus{store.JobQueued, store.JobDone}[i]; j.Status != want {
+			t.Errorf("after batch %d status = %s, want %s", i+1, j.Status, want)
+		}
+	}
+	if j.Records != 7 || j.FindingsNew != 2 || j.FindingsUpdated != 1 || j.Events != 4 || j.BatchesDone != 2 {
+		t.Errorf("job totals = %+v", j)
+	}
+	a, _ := s.Begin(ctx)
+	if err := a.AddToJob(ctx, "nope", store.JobProgress{}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddToJob on a missing job: %v", err)
+	}
+	a.Rollback()
 }

@@ -60,7 +60,30 @@ CREATE TABLE tokens (
     revoked_at INTEGER NOT NULL DEFAULT 0
 );
 
+CREATE TABLE applied_batches (
+    id         TEXT    PRIMARY KEY,
+    applied_at INTEGER NOT NULL
+);
+
+CREATE TABLE jobs (
+    id               TEXT    PRIMARY KEY,
+    tenant           TEXT    NOT NULL,
+    name             TEXT    NOT NULL,
+    format           TEXT    NOT NULL,
+    status           TEXT    NOT NULL,
+    batches          INTEGER NOT NULL,
+    batches_done     INTEGER NOT NULL DEFAULT 0,
+    records          INTEGER NOT NULL DEFAULT 0,
+    findings_new     INTEGER NOT NULL DEFAULT 0,
+    findings_updated INTEGER NOT NULL DEFAULT 0,
+    events           INTEGER NOT NULL DEFAULT 0,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+);
+
 -- +goose Down
+DROP TABLE jobs;
+DROP TABLE applied_batches;
 DROP TABLE tokens;
 DROP TABLE event_docs;
 DROP TABLE events;
