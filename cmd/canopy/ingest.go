@@ -18,7 +18,7 @@ import (
 const progressThreshold = 10 << 20
 
 func (e *env) ingestCmd() *cobra.Command {
-	var data, format, tenant, output string
+	var format, tenant, output string
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Ingest tool output files (or - for stdin) into the store",
@@ -34,7 +34,7 @@ duplicates. Each file lands whole or not at all.`,
 				return usageError{fmt.Errorf("--output must be text or json, not %q", output)}
 			}
 			ctx := cmd.Context()
-			st, err := openStore(ctx, data)
+			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -70,7 +70,6 @@ duplicates. Each file lands whole or not at all.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 	cmd.Flags().StringVar(&format, "format", "", "input format (see `canopy formats`); default: recognise the content")
 	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant the records belong to")
 	cmd.Flags().StringVar(&output, "output", "text", "output: text or json")

@@ -18,7 +18,7 @@ import (
 
 // listCmd builds `canopy findings` and `canopy events`.
 func (e *env) listCmd(what string) *cobra.Command {
-	var data, tenant, severity, source, class, output string
+	var tenant, severity, source, class, output string
 	var limit int
 	events := what == "events"
 	order := "most severe first"
@@ -43,7 +43,7 @@ func (e *env) listCmd(what string) *cobra.Command {
 				return usageError{err}
 			}
 			ctx := cmd.Context()
-			st, err := openStore(ctx, data)
+			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -111,7 +111,6 @@ func (e *env) listCmd(what string) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant to list")
 	cmd.Flags().StringVar(&severity, "severity", "", "only these severities, comma-separated (informational, low, medium, high, critical)")
 	cmd.Flags().StringVar(&source, "source", "", "only records from these products, comma-separated (e.g. Trivy, Prowler)")

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/canopy-sec/canopy/internal/store"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
 )
 
@@ -30,6 +33,8 @@ type usageError struct{ error }
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	data           string // --data
+	storeSpec      string // --store
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -44,6 +49,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&e.data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
+	root.PersistentFlags().StringVar(&e.storeSpec, "store", "", "store: sqlite:PATH or postgres://… (default $CANOPY_STORE, else the SQLite file in the data directory)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd())
 	err := root.ExecuteContext(ctx)
@@ -76,8 +83,40 @@ func dataDir(flag string) string {
 	return "canopy-data"
 }
 
-func openStore(ctx context.Context, data string) (*sqlite.Store, error) {
-	return sqlite.Open(ctx, filepath.Join(dataDir(data), "canopy.db"))
+// openStore opens the store named by --store (else $CANOPY_STORE, else the
+// SQLite file in the data directory).
+func (e *env) openStore(ctx context.Context) (store.Store, error) {
+	spec := e.storeSpec
+	if spec == "" {
+		spec = os.Getenv("CANOPY_STORE")
+	}
+	return openStoreSpec(ctx, spec, dataDir(e.data))
+}
+
+func openStoreSpec(ctx context.Context, spec, data string) (store.Store, error) {
+	switch {
+	case spec == "":
+		return sqlite.Open(ctx, filepath.Join(data, "canopy.db"))
+	case strings.HasPrefix(spec, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(spec, "sqlite:"), "//")
+		if path == "" {
+			return nil, usageError{fmt.Errorf("--store sqlite: needs a path, e.g. sqlite:/var/lib/canopy/canopy.db")}
+		}
+		return sqlite.Open(ctx, path)
+	}
+	return nil, usageError{fmt.Errorf("--store %q: want sqlite:PATH or postgres://…", redactSpec(spec))}
+}
+
+// redactSpec hides a password in a store URL.
+func redactSpec(spec string) string {
+	u, err := url.Parse(spec)
+	if err != nil || u.User == nil {
+		return spec
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
 
 func (e *env) logger(level slog.Level) *slog.Logger {

@@ -19,7 +19,7 @@ import (
 )
 
 func (e *env) serveCmd() *cobra.Command {
-	var data, addr string
+	var addr string
 	var demoData, insecure bool
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--insecure-local]",
@@ -33,7 +33,7 @@ func (e *env) serveCmd() *cobra.Command {
 					return usageError{err}
 				}
 			}
-			st, err := openStore(ctx, data)
+			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -73,7 +73,6 @@ func (e *env) serveCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	cmd.Flags().BoolVar(&demoData, "demo", false, "load the bundled demo data into an empty data directory and print an admin token")
 	cmd.Flags().BoolVar(&insecure, "insecure-local", false, "serve without authentication (only allowed on a loopback address)")

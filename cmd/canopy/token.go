@@ -13,9 +13,7 @@ import (
 )
 
 func (e *env) tokenCmd() *cobra.Command {
-	var data string
 	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens"}
-	cmd.PersistentFlags().StringVar(&data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 
 	var name, tenant, role string
 	create := &cobra.Command{
@@ -34,7 +32,7 @@ func (e *env) tokenCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			st, err := openStore(cmd.Context(), data)
+			st, err := e.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -56,7 +54,7 @@ func (e *env) tokenCmd() *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd.Context(), data)
+			st, err := e.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -82,7 +80,7 @@ func (e *env) tokenCmd() *cobra.Command {
 		Short: "Revoke a token",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd.Context(), data)
+			st, err := e.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
