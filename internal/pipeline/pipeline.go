@@ -32,8 +32,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger; default discards.
 	Logger *slog.Logger
-	// BatchSize is how many rows go to the store at once; default 1000.
+	// BatchSize is how many rows go to the store at once, or into one
+	// queued batch; default 1000.
 	BatchSize int
+	// SpoolDir holds the temporary spool of an input being enqueued;
+	// default the system's temporary directory.
+	SpoolDir string
 }
 
 // Pipeline ingests inputs. It is safe for concurrent use; each call to

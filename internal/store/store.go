@@ -236,7 +236,8 @@ type Job struct {
 
 // Jobs keeps ingest jobs.
 type Jobs interface {
-	// CreateJob stores a new job (status queued, no batch done).
+	// CreateJob stores a new job: status queued, no batch done; a job of
+	// no batches is done at once.
 	CreateJob(ctx context.Context, j Job) error
 	// Job returns the tenant's job with the given id.
 	Job(ctx context.Context, tenant, id string) (Job, error)

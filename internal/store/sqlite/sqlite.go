@@ -555,8 +555,12 @@ func (s *Store) CreateJob(ctx context.Context, j store.Job) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	status := store.JobQueued
+	if j.Batches == 0 {
+		status = store.JobDone // nothing to apply
+	}
 	_, err := s.w.ExecContext(ctx, "INSERT INTO jobs (id, tenant, name, format, status, batches, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-		j.ID, j.Tenant, j.Name, j.Format, string(store.JobQueued), j.Batches, now.UnixMilli(), now.UnixMilli())
+		j.ID, j.Tenant, j.Name, j.Format, string(status), j.Batches, now.UnixMilli(), now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("sqlite: creating job %s: %w", j.ID, err)
 	}

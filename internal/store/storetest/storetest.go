@@ -363,6 +363,12 @@ func testJobs(t *testing.T, s store.Store) {
 	if j.Records != 7 || j.FindingsNew != 2 || j.FindingsUpdated != 1 || j.Events != 4 || j.BatchesDone != 2 {
 		t.Errorf("job totals = %+v", j)
 	}
+	if err := s.CreateJob(ctx, store.Job{ID: "j0", Tenant: "a", Name: "empty.json", Format: "trivy", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := s.Job(ctx, "a", "j0"); err != nil || j.Status != store.JobDone {
+		t.Errorf("a job of no batches = %+v, %v; want done", j, err)
+	}
 	a, _ := s.Begin(ctx)
 	if err := a.AddToJob(ctx, "nope", store.JobProgress{}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AddToJob on a missing job: %v", err)
