@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -25,15 +26,42 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
+// Store is what the API reads and writes.
+type Store interface {
+	store.Querier
+	store.Tokens
+	store.Jobs
+}
+
+// Role selects the routes a node serves; every node serves the operational
+// routes (healthz, readyz, metrics, openapi.json).
+type Role string
+
+// Roles of an API node.
+const (
+	RoleAll    Role = "all"    // everything (the default)
+	RoleQuery  Role = "api"    // queries and tokens; no ingest
+	RoleIngest Role = "ingest" // ingest and job polling
+	RoleOps    Role = "worker" // operational routes only
+)
+
 // Options configures a [Server].
 type Options struct {
 	// Store backs every route. Required.
-	Store interface {
-		store.Querier
-		store.Tokens
-	}
+	Store Store
 	// Pipeline ingests POST /ingest bodies. Required.
 	Pipeline *pipeline.Pipeline
+	// Enqueue, when set, makes POST /ingest asynchronous: the body is
+	// decoded and its batches put on the bus, and the answer is 202 with
+	// the job, whose progress GET /ingests/{id} reports. When nil, the body
+	// is ingested directly in one transaction and the answer is 200 with
+	// the result.
+	Enqueue func(ctx context.Context, in pipeline.Input) (store.Job, error)
+	// Ready reports whether the node's backends (store, bus) are reachable,
+	// for GET /readyz. Nil means always ready.
+	Ready func(ctx context.Context) error
+	// Role selects the routes served; default RoleAll.
+	Role Role
 	// Logger; default discards.
 	Logger *slog.Logger
 	// Insecure drops authentication: every request acts as an admin of
@@ -62,6 +90,7 @@ type route struct {
 	method, path string
 	role         store.Role // "" = no authentication
 	handler      func(w http.ResponseWriter, r *http.Request) error
+	group        Role // the node role that serves it; RoleOps = every node
 }
 
 // New returns a server.
@@ -81,24 +110,32 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "canopy_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.DefBuckets}, []string{"route"})
-	s.ingested = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_ingested_records_total", Help: "Records ingested through the API by format and kind (finding_new, finding_updated, event)."}, []string{"format", "kind"})
+	s.ingested = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_ingested_records_total", Help: "Records ingested through the API by format and kind (finding_new, finding_updated, event; enqueued when they go through the bus)."}, []string{"format", "kind"})
 	s.registry.MustRegister(s.requests, s.latency, s.ingested, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if opts.Role == "" {
+		opts.Role = RoleAll
+	}
 	s.routes = []route{
-		{"GET", "/api/v1/healthz", "", s.healthz},
-		{"GET", "/api/v1/openapi.json", "", s.openapi},
-		{"GET", "/api/v1/metrics", store.RoleViewer, s.metrics},
-		{"GET", "/api/v1/formats", store.RoleViewer, s.formats},
-		{"POST", "/api/v1/ingest", store.RoleAnalyst, s.ingest},
-		{"GET", "/api/v1/findings", store.RoleViewer, s.listFindings},
-		{"GET", "/api/v1/findings/{id}", store.RoleViewer, s.getFinding},
-		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents},
-		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent},
-		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens},
-		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken},
-		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, s.revokeToken},
+		{"GET", "/api/v1/healthz", "", s.healthz, RoleOps},
+		{"GET", "/api/v1/readyz", "", s.readyz, RoleOps},
+		{"GET", "/api/v1/openapi.json", "", s.openapi, RoleOps},
+		{"GET", "/api/v1/metrics", store.RoleViewer, s.metrics, RoleOps},
+		{"GET", "/api/v1/formats", store.RoleViewer, s.formats, RoleOps},
+		{"POST", "/api/v1/ingest", store.RoleAnalyst, s.ingest, RoleIngest},
+		{"GET", "/api/v1/ingests/{id}", store.RoleViewer, s.getJob, RoleIngest},
+		{"GET", "/api/v1/findings", store.RoleViewer, s.listFindings, RoleQuery},
+		{"GET", "/api/v1/findings/{id}", store.RoleViewer, s.getFinding, RoleQuery},
+		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents, RoleQuery},
+		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent, RoleQuery},
+		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
+		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken, RoleQuery},
+		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, s.revokeToken, RoleQuery},
 	}
 	for _, rt := range s.routes {
+		if opts.Role != RoleAll && rt.group != RoleOps && rt.group != opts.Role {
+			rt.handler = s.notServed(rt.group)
+		}
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -212,6 +249,32 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
+func (s *Server) notServed(group Role) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return &apiError{http.StatusNotFound, "not_served", fmt.Sprintf("this node (role %s) does not serve %s %s; a node of role %s or all does", s.opts.Role, r.Method, r.URL.Path, group)}
+	}
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(r.Context()); err != nil {
+			s.opts.Logger.Warn("not ready", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "not_ready", err.Error())
+			return nil
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "role": string(s.opts.Role)})
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	j, err := s.opts.Store.Job(r.Context(), p.Tenant, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, j)
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.opts.Version})
 }
@@ -259,7 +322,18 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 		name = "request"
 	}
 	body := http.MaxBytesReader(w, r.Body, s.opts.MaxIngestBytes)
-	res, err := s.opts.Pipeline.Ingest(r.Context(), pipeline.Input{Name: name, Format: r.URL.Query().Get("format"), Tenant: p.Tenant, R: body})
+	in := pipeline.Input{Name: name, Format: r.URL.Query().Get("format"), Tenant: p.Tenant, R: body}
+	if s.opts.Enqueue != nil {
+		job, err := s.opts.Enqueue(r.Context(), in)
+		io.Copy(io.Discard, body)
+		if err != nil {
+			return err
+		}
+		s.ingested.WithLabelValues(job.Format, "enqueued").Add(float64(job.Records))
+		w.Header().Set("Location", "/api/v1/ingests/"+job.ID)
+		return writeJSON(w, http.StatusAccepted, map[string]any{"job": job})
+	}
+	res, err := s.opts.Pipeline.Ingest(r.Context(), in)
 	io.Copy(io.Discard, body)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/canopy-sec/canopy/internal/api"
+	"github.com/canopy-sec/canopy/internal/bus"
+	"github.com/canopy-sec/canopy/internal/bus/inproc"
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/store"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
@@ -28,6 +31,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, insecure bool) *fixture {
 	t.Helper()
+	return newFixtureWith(t, api.Options{Insecure: insecure})
+}
+
+func newFixtureWith(t *testing.T, opts api.Options) *fixture {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "canopy.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +45,14 @@ func newFixture(t *testing.T, insecure bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(api.Options{Store: st, Pipeline: p, Insecure: insecure, Version: "test"})
+	opts.Store, opts.Pipeline, opts.Version = st, p, "test"
+	if opts.Enqueue != nil {
+		enqueue := opts.Enqueue
+		opts.Enqueue = func(ctx context.Context, in pipeline.Input) (store.Job, error) {
+			return enqueueWith(ctx, p, st, in, enqueue)
+		}
+	}
+	a, err := api.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,4 +275,79 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// enqueueWith lets a test hook the fixture's pipeline and store into an
+// Enqueue option: the hook's own result is ignored.
+func enqueueWith(ctx context.Context, p *pipeline.Pipeline, st *sqlite.Store, in pipeline.Input, _ func(context.Context, pipeline.Input) (store.Job, error)) (store.Job, error) {
+	q, err := inproc.New(inproc.Options{Workers: 1})
+	if err != nil {
+		return store.Job{}, err
+	}
+	go q.Consume(context.Background(), func(ctx context.Context, b bus.Batch) error { return pipeline.Apply(ctx, st, b) })
+	return p.Enqueue(ctx, in, st, q, 0)
+}
+
+func TestEnqueueMode(t *testing.T) {
+	f := newFixtureWith(t, api.Options{Enqueue: func(context.Context, pipeline.Input) (store.Job, error) { return store.Job{}, nil }})
+	tok := f.token(t, "a", store.RoleAnalyst)
+	code, b := f.do(t, "POST", "/api/v1/ingest?name=alpine.json", tok, report(t))
+	if code != 202 {
+		t.Fatalf("enqueue = %d %s", code, b)
+	}
+	var out struct{ Job struct{ ID, Status string } }
+	if err := json.Unmarshal(b, &out); err != nil || out.Job.ID == "" {
+		t.Fatalf("%s %v", b, err)
+	}
+	var job struct {
+		Status      string
+		Records     int
+		FindingsNew int `json:"findings_new"`
+	}
+	for i := 0; i < 500 && job.Status != "done"; i++ {
+		_, b = f.do(t, "GET", "/api/v1/ingests/"+out.Job.ID, tok, nil)
+		json.Unmarshal(b, &job)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if job.Status != "done" || job.Records == 0 || job.FindingsNew != job.Records {
+		t.Fatalf("job = %s", b)
+	}
+	other := f.token(t, "b", store.RoleViewer)
+	if code, _ := f.do(t, "GET", "/api/v1/ingests/"+out.Job.ID, other, nil); code != 404 {
+		t.Errorf("another tenant polls the job: %d", code)
+	}
+}
+
+func TestRolesAndReadiness(t *testing.T) {
+	down := true
+	f := newFixtureWith(t, api.Options{Role: api.RoleQuery, Ready: func(context.Context) error {
+		if down {
+			return errors.New("store unreachable")
+		}
+		return nil
+	}})
+	tok := f.token(t, "a", store.RoleAdmin)
+	if code, b := f.do(t, "POST", "/api/v1/ingest", tok, report(t)); code != 404 || !strings.Contains(string(b), "not_served") {
+		t.Errorf("ingest on an api node = %d %s", code, b)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/findings", tok, nil); code != 200 {
+		t.Errorf("findings on an api node = %d", code)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/readyz", "", nil); code != 503 || !strings.Contains(string(b), "not_ready") {
+		t.Errorf("readyz while down = %d %s", code, b)
+	}
+	down = false
+	if code, _ := f.do(t, "GET", "/api/v1/readyz", "", nil); code != 200 {
+		t.Errorf("readyz = %d", code)
+	}
+	w := newFixtureWith(t, api.Options{Role: api.RoleOps})
+	wt := w.token(t, "a", store.RoleAdmin)
+	for _, p := range []string{"/api/v1/findings", "/api/v1/tokens", "/api/v1/ingests/x"} {
+		if code, _ := w.do(t, "GET", p, wt, nil); code != 404 {
+			t.Errorf("worker node serves %s: %d", p, code)
+		}
+	}
+	if code, _ := w.do(t, "GET", "/api/v1/healthz", "", nil); code != 200 {
+		t.Errorf("worker healthz = %d", code)
+	}
 }
