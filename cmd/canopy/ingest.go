@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"time"
 
 	json "github.com/goccy/go-json"
 	"github.com/schollz/progressbar/v3"
@@ -11,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/store"
 )
 
 // progressThreshold is the input size above which text output shows a
@@ -19,13 +23,20 @@ const progressThreshold = 10 << 20
 
 func (e *env) ingestCmd() *cobra.Command {
 	var format, tenant, output string
+	var nb busFlags
+	var noWait bool
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Ingest tool output files (or - for stdin) into the store",
 		Long: `Ingest reads each PATH (- is standard input), recognises its format from the
 content (or uses --format), normalizes every record into OCSF and stores it.
 Re-ingesting a report updates what is stored (last_seen, count); it never
-duplicates. Each file lands whole or not at all.`,
+duplicates. Each file lands whole or not at all.
+
+With --nats, each file is decoded completely, then its batches are put on
+NATS JetStream for the workers of a scaled-out deployment (canopy serve
+--role worker) to apply; ingest then waits until the job is done unless
+--no-wait is given.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("ingest needs at least one PATH (or - for stdin)")}
@@ -43,10 +54,31 @@ duplicates. Each file lands whole or not at all.`,
 			if err != nil {
 				return err
 			}
+			ingest := func(in pipeline.Input) (pipeline.Result, error) { return p.Ingest(ctx, in) }
+			if nb.natsURL() != "" {
+				q, err := nb.open(ctx, e.logger(slog.LevelWarn), 1)
+				if err != nil {
+					return err
+				}
+				defer q.Close()
+				ingest = func(in pipeline.Input) (pipeline.Result, error) {
+					job, err := p.Enqueue(ctx, in, st, q, q.MaxBatchBytes())
+					if err != nil {
+						return pipeline.Result{Path: in.Name, Format: job.Format, Errors: []string{}}, err
+					}
+					if !noWait {
+						if job, err = waitForJob(ctx, st, job); err != nil {
+							return pipeline.Result{Path: in.Name, Format: job.Format, Errors: []string{}}, err
+						}
+					}
+					return pipeline.Result{Path: in.Name, Format: job.Format, Job: job.ID, Records: job.Records,
+						FindingsNew: job.FindingsNew, FindingsUpdated: job.FindingsUpdated, Events: job.Events, Errors: []string{}}, nil
+				}
+			}
 			var results []pipeline.Result
 			failed := false
 			for _, path := range args {
-				res, err := e.ingestOne(cmd, p, path, format, tenant, output == "text")
+				res, err := e.ingestOne(path, format, tenant, output == "text", ingest)
 				if err != nil {
 					failed = true
 					res.Errors = append(res.Errors, err.Error())
@@ -73,10 +105,32 @@ duplicates. Each file lands whole or not at all.`,
 	cmd.Flags().StringVar(&format, "format", "", "input format (see `canopy formats`); default: recognise the content")
 	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant the records belong to")
 	cmd.Flags().StringVar(&output, "output", "text", "output: text or json")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "with --nats: return once the batches are on the bus, without waiting for the workers")
+	nb.add(cmd)
 	return cmd
 }
 
-func (e *env) ingestOne(cmd *cobra.Command, p *pipeline.Pipeline, path, format, tenant string, progress bool) (pipeline.Result, error) {
+// waitForJob polls a job until it is done.
+func waitForJob(ctx context.Context, st store.Jobs, job store.Job) (store.Job, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		j, err := st.Job(ctx, job.Tenant, job.ID)
+		if err != nil {
+			return job, fmt.Errorf("waiting for job %s: %w", job.ID, err)
+		}
+		if j.Status == store.JobDone {
+			return j, nil
+		}
+		select {
+		case <-ctx.Done():
+			return j, fmt.Errorf("waiting for job %s (%d of %d batches applied): %w", job.ID, j.BatchesDone, j.Batches, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func (e *env) ingestOne(path, format, tenant string, progress bool, ingest func(pipeline.Input) (pipeline.Result, error)) (pipeline.Result, error) {
 	var r io.Reader
 	if path == "-" {
 		r = e.stdin
@@ -99,7 +153,7 @@ func (e *env) ingestOne(cmd *cobra.Command, p *pipeline.Pipeline, path, format, 
 			r = &pr
 		}
 	}
-	return p.Ingest(cmd.Context(), pipeline.Input{Name: path, Format: format, Tenant: tenant, R: r})
+	return ingest(pipeline.Input{Name: path, Format: format, Tenant: tenant, R: r})
 }
 
 // isTerminal reports whether w is a terminal (progress bars are for people,

@@ -8,23 +8,56 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/canopy-sec/canopy/internal/api"
+	"github.com/canopy-sec/canopy/internal/bus"
+	busnats "github.com/canopy-sec/canopy/internal/bus/nats"
 	"github.com/canopy-sec/canopy/internal/demo"
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
+// busFlags are the flags that connect a command to NATS JetStream.
+type busFlags struct {
+	url      string
+	replicas int
+	workers  int
+}
+
+func (b *busFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&b.url, "nats", "", "NATS JetStream URL for scaled-out ingest, e.g. nats://127.0.0.1:4222 (default $CANOPY_NATS)")
+	cmd.Flags().IntVar(&b.replicas, "nats-replicas", 1, "replicas of the ingest stream (3 on a NATS cluster)")
+}
+
+func (b *busFlags) natsURL() string {
+	if b.url != "" {
+		return b.url
+	}
+	return os.Getenv("CANOPY_NATS")
+}
+
+func (b *busFlags) open(ctx context.Context, log *slog.Logger, workers int) (*busnats.Queue, error) {
+	return busnats.New(ctx, busnats.Options{URL: b.natsURL(), Replicas: b.replicas, Workers: workers, Logger: log})
+}
+
 func (e *env) serveCmd() *cobra.Command {
-	var addr string
+	var addr, role string
 	var demoData, insecure bool
+	var nb busFlags
+	var workers int
 	cmd := &cobra.Command{
-		Use:   "serve [--data DIR] [--addr 127.0.0.1:8080] [--demo] [--insecure-local]",
-		Short: "Serve the REST API",
-		Args:  exactArgs(0),
+		Use:   "serve [--addr 127.0.0.1:8080] [--demo] [--insecure-local] [--role all|api|ingest|worker] [--nats URL]",
+		Short: "Serve the REST API, and with --nats take part in a scaled-out deployment",
+		Long: `Serve runs Canopy's API. Alone it does everything in one process.
+With --nats (and a shared --store postgres://…) it joins a scaled-out
+deployment in one role: api serves queries, ingest accepts reports and puts
+their batches on NATS JetStream, worker applies batches to the store; all
+does the three.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			log := e.logger(slog.LevelInfo)
@@ -32,6 +65,16 @@ func (e *env) serveCmd() *cobra.Command {
 				if err := loopbackOnly(addr); err != nil {
 					return usageError{err}
 				}
+			}
+			apiRole := api.Role(role)
+			switch apiRole {
+			case api.RoleAll, api.RoleQuery, api.RoleIngest, api.RoleOps:
+			default:
+				return usageError{fmt.Errorf("--role must be all, api, ingest or worker, not %q", role)}
+			}
+			useBus := nb.natsURL() != ""
+			if !useBus && (apiRole == api.RoleIngest || apiRole == api.RoleOps) {
+				return usageError{fmt.Errorf("--role %s needs --nats (or $CANOPY_NATS)", role)}
 			}
 			st, err := e.openStore(ctx)
 			if err != nil {
@@ -43,11 +86,58 @@ func (e *env) serveCmd() *cobra.Command {
 				return err
 			}
 			if demoData {
-				if err := e.loadDemo(ctx, st, p, insecure, log); err != nil {
+				if err := e.loadDemo(ctx, st, p, insecure); err != nil {
 					return err
 				}
+				log.Info("demo data ready")
 			}
-			srv, err := api.New(api.Options{Store: st, Pipeline: p, Logger: log.With("component", "api"), Insecure: insecure, Version: version})
+			opts := api.Options{Store: st, Pipeline: p, Logger: log.With("component", "api"), Insecure: insecure, Version: version, Role: apiRole}
+			ready := []func(context.Context) error{func(ctx context.Context) error {
+				if err := st.Ping(ctx); err != nil {
+					return errors.New("store unreachable")
+				}
+				return nil
+			}}
+			var q *busnats.Queue
+			consumeDone := make(chan error, 1)
+			if useBus {
+				if q, err = nb.open(ctx, log, workers); err != nil {
+					return err
+				}
+				ready = append(ready, func(ctx context.Context) error {
+					if err := q.Ping(ctx); err != nil {
+						return errors.New("bus unreachable")
+					}
+					return nil
+				})
+				if apiRole == api.RoleAll || apiRole == api.RoleIngest {
+					opts.Enqueue = func(ctx context.Context, in pipeline.Input) (store.Job, error) {
+						return p.Enqueue(ctx, in, st, q, q.MaxBatchBytes())
+					}
+				}
+				if apiRole == api.RoleAll || apiRole == api.RoleOps {
+					wlog := log.With("component", "worker")
+					go func() {
+						consumeDone <- q.Consume(context.WithoutCancel(ctx), func(ctx context.Context, b bus.Batch) error {
+							err := pipeline.Apply(ctx, st, b)
+							if err != nil {
+								wlog.Warn("batch not applied; it will be delivered again", "batch", b.ID, "tenant", b.Tenant, "err", err)
+							}
+							return err
+						})
+					}()
+					wlog.Info("consuming", "workers", workers)
+				}
+			}
+			opts.Ready = func(ctx context.Context) error {
+				for _, f := range ready {
+					if err := f(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			srv, err := api.New(opts)
 			if err != nil {
 				return err
 			}
@@ -56,26 +146,37 @@ func (e *env) serveCmd() *cobra.Command {
 				return err
 			}
 			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-			log.Info("serving", "addr", "http://"+ln.Addr().String()+"/api/v1", "insecure_local", insecure)
+			log.Info("serving", "addr", "http://"+ln.Addr().String()+"/api/v1", "role", role, "bus", useBus, "insecure_local", insecure)
 			errc := make(chan error, 1)
 			go func() { errc <- hs.Serve(ln) }()
 			select {
 			case err := <-errc:
 				return err
+			case err := <-consumeDone:
+				hs.Close()
+				return fmt.Errorf("worker stopped consuming: %w", err)
 			case <-ctx.Done():
 			}
-			log.Info("shutting down")
+			log.Info("shutting down: finishing requests and in-flight batches")
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
+			serr := hs.Shutdown(sctx)
+			if errors.Is(serr, http.ErrServerClosed) {
+				serr = nil
 			}
-			return nil
+			if q != nil {
+				serr = errors.Join(serr, q.Close()) // lets running handlers commit and ack
+			}
+			log.Info("stopped")
+			return serr
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
-	cmd.Flags().BoolVar(&demoData, "demo", false, "load the bundled demo data into an empty data directory and print an admin token")
+	cmd.Flags().BoolVar(&demoData, "demo", false, "load the bundled demo data into an empty store and print an admin token")
 	cmd.Flags().BoolVar(&insecure, "insecure-local", false, "serve without authentication (only allowed on a loopback address)")
+	cmd.Flags().StringVar(&role, "role", "all", "role in a scaled-out deployment: all, api, ingest or worker")
+	cmd.Flags().IntVar(&workers, "workers", 2, "batches a worker applies concurrently (with --nats)")
+	nb.add(cmd)
 	return cmd
 }
 
@@ -97,7 +198,7 @@ func loopbackOnly(addr string) error {
 
 // loadDemo ingests the demo files into an empty store and, when no token
 // exists, creates an admin token and prints it once.
-func (e *env) loadDemo(ctx context.Context, st store.Store, p *pipeline.Pipeline, insecure bool, log *slog.Logger) error {
+func (e *env) loadDemo(ctx context.Context, st store.Store, p *pipeline.Pipeline, insecure bool) error {
 	nf, ne, err := st.Counts(ctx, pipeline.DefaultTenant)
 	if err != nil {
 		return err
@@ -108,11 +209,9 @@ func (e *env) loadDemo(ctx context.Context, st store.Store, p *pipeline.Pipeline
 			return err
 		}
 		for _, f := range files {
-			res, err := p.Ingest(ctx, pipeline.Input{Name: "demo/" + f.Name, R: bytes.NewReader(f.Data)})
-			if err != nil {
+			if _, err := p.Ingest(ctx, pipeline.Input{Name: "demo/" + f.Name, R: bytes.NewReader(f.Data)}); err != nil {
 				return fmt.Errorf("loading demo data: %w", err)
 			}
-			log.Info("demo data loaded", "file", f.Name, "format", res.Format, "records", res.Records)
 		}
 	}
 	if insecure {

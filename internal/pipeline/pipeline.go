@@ -81,6 +81,7 @@ type Input struct {
 type Result struct {
 	Path            string   `json:"path"`
 	Format          string   `json:"format"`
+	Job             string   `json:"job,omitempty"` // the ingest job, when ingested through the bus
 	Records         int      `json:"records"`
 	FindingsNew     int      `json:"findings_new"`
 	FindingsUpdated int      `json:"findings_updated"`
