@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"github.com/canopy-sec/canopy/internal/ingest/ingesttest"
 	"testing"
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
@@ -27,7 +28,7 @@ func (d *discard) Rollback() error { return nil }
 // BenchmarkDecodeOnly measures decode, map, fingerprint and marshal without a store.
 func BenchmarkDecodeOnly(b *testing.B) {
 	var buf bytes.Buffer
-	genTrivy(&buf, 100_000)
+	ingesttest.TrivyReport(&buf, 100_000)
 	data := buf.Bytes()
 	b.SetBytes(int64(len(data)))
 	d := &discard{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	stdjson "encoding/json"
+	"github.com/canopy-sec/canopy/internal/ingest/ingesttest"
 	"path/filepath"
 	"testing"
 
@@ -18,7 +19,7 @@ import (
 //	go test ./internal/pipeline -run XXX -bench NaiveBaseline -benchtime 3x
 func BenchmarkNaiveBaseline(b *testing.B) {
 	var buf bytes.Buffer
-	genTrivy(&buf, 100_000)
+	ingesttest.TrivyReport(&buf, 100_000)
 	data := buf.Bytes()
 	for b.Loop() {
 		b.StopTimer()

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/canopy-sec/canopy/internal/ingest"
+	"github.com/canopy-sec/canopy/internal/ingest/ingesttest"
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/store"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
@@ -97,28 +96,13 @@ func TestUnknownContent(t *testing.T) {
 	}
 }
 
-// genTrivy writes a Trivy report with n vulnerabilities spread over
-// packages, shaped like real reports (about 1 KB per vulnerability).
-func genTrivy(w io.Writer, n int) {
-	fmt.Fprintf(w, `{"SchemaVersion":2,"Trivy":{"Version":"0.69.1"},"CreatedAt":"2026-11-01T10:00:00Z","ArtifactName":"registry.example.com/shop/api:1.4.2","ArtifactType":"container_image","Metadata":{"ImageID":"sha256:9f2c","RepoDigests":["registry.example.com/shop/api@sha256:9f2c5e3d"],"OS":{"Family":"debian","Name":"12.5"}},"Results":[{"Target":"registry.example.com/shop/api:1.4.2 (debian 12.5)","Class":"os-pkgs","Type":"debian","Vulnerabilities":[`)
-	sev := []string{"LOW", "MEDIUM", "HIGH", "CRITICAL", "UNKNOWN"}
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			w.Write([]byte{','})
-		}
-		fmt.Fprintf(w, `{"VulnerabilityID":"CVE-2024-%05d","PkgID":"lib%d@1.%d.0-1","PkgName":"lib%d","PkgIdentifier":{"PURL":"pkg:deb/debian/lib%d@1.%d.0-1?distro=debian-12","UID":"%x"},"InstalledVersion":"1.%d.0-1","FixedVersion":"1.%d.1-1","Status":"fixed","Layer":{"DiffID":"sha256:03901b4a2ea88eeaad62dbe59b072b28b6efa00491962b8741081c5df50c65e0"},"SeveritySource":"nvd","PrimaryURL":"https://avd.aquasec.com/nvd/cve-2024-%05d","DataSource":{"ID":"debian","Name":"Debian Security Tracker","URL":"https://salsa.debian.org/security-tracker-team/security-tracker"},"Title":"lib%d: heap overflow in parser","Description":"A heap-based buffer overflow in the parser of lib%d allows a remote attacker to execute code via a crafted input. Versions before 1.%d.1 are affected.","Severity":"%s","CweIDs":["CWE-787"],"VendorSeverity":{"nvd":3,"redhat":2},"CVSS":{"nvd":{"V3Vector":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","V3Score":9.8}},"References":["https://security-tracker.debian.org/tracker/CVE-2024-%05d","https://nvd.nist.gov/vuln/detail/CVE-2024-%05d"],"PublishedDate":"2024-03-01T15:15:00Z","LastModifiedDate":"2024-06-10T09:00:00Z"}`,
-			i%90000, i%5000, i%97, i%5000, i%5000, i%97, i, i%97, i%97, i%90000, i%5000, i%5000, i%97, sev[i%len(sev)], i%90000, i%90000)
-	}
-	fmt.Fprint(w, `]}]}`)
-}
-
 // BenchmarkIngestTrivy100k ingests a generated 100,000-vulnerability Trivy
 // report into a fresh SQLite store, then again (all duplicates).
 //
 //	go test ./internal/pipeline -run XXX -bench IngestTrivy100k -benchtime 3x -count 3
 func BenchmarkIngestTrivy100k(b *testing.B) {
 	var buf bytes.Buffer
-	genTrivy(&buf, 100_000)
+	ingesttest.TrivyReport(&buf, 100_000)
 	data := buf.Bytes()
 	b.SetBytes(int64(len(data)))
 	for _, phase := range []string{"new", "reingest"} {
@@ -169,7 +153,7 @@ func TestWriteGeneratedReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	genTrivy(w, 100_000)
+	ingesttest.TrivyReport(w, 100_000)
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		t.Fatal(err)
 	}
