@@ -23,14 +23,16 @@ import (
 
 // busFlags are the flags that connect a command to NATS JetStream.
 type busFlags struct {
-	url      string
-	replicas int
-	workers  int
+	url              string
+	replicas         int
+	stream, consumer string
 }
 
 func (b *busFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&b.url, "nats", "", "NATS JetStream URL for scaled-out ingest, e.g. nats://127.0.0.1:4222 (default $CANOPY_NATS)")
 	cmd.Flags().IntVar(&b.replicas, "nats-replicas", 1, "replicas of the ingest stream (3 on a NATS cluster)")
+	cmd.Flags().StringVar(&b.stream, "nats-stream", busnats.DefaultStream, "JetStream stream of ingest batches (one per deployment sharing a NATS cluster)")
+	cmd.Flags().StringVar(&b.consumer, "nats-consumer", busnats.DefaultConsumer, "durable consumer shared by the deployment's workers")
 }
 
 func (b *busFlags) natsURL() string {
@@ -41,7 +43,12 @@ func (b *busFlags) natsURL() string {
 }
 
 func (b *busFlags) open(ctx context.Context, log *slog.Logger, workers int) (*busnats.Queue, error) {
-	return busnats.New(ctx, busnats.Options{URL: b.natsURL(), Replicas: b.replicas, Workers: workers, Logger: log})
+	prefix := busnats.DefaultSubjectPrefix
+	if b.stream != busnats.DefaultStream {
+		prefix += "." + busnats.SubjectToken(b.stream) // streams may not share subjects
+	}
+	return busnats.New(ctx, busnats.Options{URL: b.natsURL(), Replicas: b.replicas, Stream: b.stream, Consumer: b.consumer,
+		SubjectPrefix: prefix, Workers: workers, Logger: log})
 }
 
 func (e *env) serveCmd() *cobra.Command {
