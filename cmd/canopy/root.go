@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd())
+	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
