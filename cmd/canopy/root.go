@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/canopy-sec/canopy/internal/store"
+	"github.com/canopy-sec/canopy/internal/store/postgres"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
 )
 
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.PersistentFlags().StringVar(&e.data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 	root.PersistentFlags().StringVar(&e.storeSpec, "store", "", "store: sqlite:PATH or postgres://… (default $CANOPY_STORE, else the SQLite file in the data directory)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd())
+	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -103,21 +103,14 @@ func openStoreSpec(ctx context.Context, spec, data string) (store.Store, error) 
 			return nil, usageError{fmt.Errorf("--store sqlite: needs a path, e.g. sqlite:/var/lib/canopy/canopy.db")}
 		}
 		return sqlite.Open(ctx, path)
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return postgres.Open(ctx, spec)
 	}
 	return nil, usageError{fmt.Errorf("--store %q: want sqlite:PATH or postgres://…", redactSpec(spec))}
 }
 
-// redactSpec hides a password in a store URL.
-func redactSpec(spec string) string {
-	u, err := url.Parse(spec)
-	if err != nil || u.User == nil {
-		return spec
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+// redactSpec hides passwords in a store URL.
+func redactSpec(spec string) string { return postgres.Redact(spec) }
 
 func (e *env) logger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))

@@ -45,7 +45,7 @@ func (b *busFlags) natsURL() string {
 func (b *busFlags) open(ctx context.Context, log *slog.Logger, workers int) (*busnats.Queue, error) {
 	prefix := busnats.DefaultSubjectPrefix
 	if b.stream != busnats.DefaultStream {
-		prefix += "." + busnats.SubjectToken(b.stream) // streams may not share subjects
+		prefix = busnats.SubjectToken(b.stream) + ".ingest" // streams may not share subjects
 	}
 	return busnats.New(ctx, busnats.Options{URL: b.natsURL(), Replicas: b.replicas, Stream: b.stream, Consumer: b.consumer,
 		SubjectPrefix: prefix, Workers: workers, Logger: log})

@@ -11,5 +11,11 @@
 //
 // Identity: a record's fingerprint (internal/dedup) is unique per table.
 // Upserting an existing fingerprint keeps first_seen, sets last_seen, adds
-// one to count and replaces the OCSF JSON with the newer one.
+// one to count and replaces the OCSF JSON with the newer one. The JSON read
+// back holds the same values, not necessarily the same bytes (a backend may
+// reorder keys). A write transaction that loses to a concurrent one fails
+// with an error wrapping [ErrConflict] and may be run again.
+//
+// [Exporter] and [Importer] copy a whole store, table by table in a
+// dialect-free form, between backends (`canopy migrate`).
 package store

@@ -14,6 +14,11 @@ import (
 // to another tenant).
 var ErrNotFound = errors.New("not found")
 
+// ErrConflict marks an error of a write transaction that lost to a
+// concurrent one (a deadlock or a serialization failure): nothing of the
+// transaction is written, and running it again may succeed.
+var ErrConflict = errors.New("write conflict with a concurrent transaction")
+
 // Row is one record as the pipeline writes it.
 type Row struct {
 	Tenant      string

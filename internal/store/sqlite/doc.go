@@ -6,5 +6,7 @@
 // read-only connections, so listings never wait for an ingest. Commits are
 // durable (synchronous=FULL): an accepted file survives a crash. Batches are
 // written as multi-row upserts. The schema is created and upgraded by the
-// embedded goose migrations in migrations/ when the store is opened.
+// embedded goose migrations in migrations/ when the store is opened. Export
+// reads one WAL snapshot; Import writes in one transaction (store.Exporter,
+// store.Importer).
 package sqlite

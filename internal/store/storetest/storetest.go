@@ -5,15 +5,26 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
 // Run runs the suite. open must return a new, empty store for each call.
+//
+// The OCSF JSON a store returns must hold the same values as the JSON it
+// was given, not necessarily the same bytes: a backend may reorder an
+// object's keys or drop blanks (PostgreSQL's jsonb does both), and may
+// replace what it cannot store (a NUL character, an unpaired surrogate,
+// invalid UTF-8) with U+FFFD. Times are kept to the millisecond and
+// returned in UTC.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -27,6 +38,17 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"ClaimIsOncePerBatch", testClaim},
 		{"Jobs", testJobs},
+		{"DuplicatesInOneCall", testDuplicates},
+		{"DocumentChangesBackAndForth", testDocChanges},
+		{"FieldsRoundTrip", testFields},
+		{"UnusualText", testUnusualText},
+		{"EventTiesByID", testEventTies},
+		{"AppenderEnds", testAppenderEnds},
+		{"ExportImport", func(t *testing.T, s store.Store) {
+			dst := open(t)
+			t.Cleanup(func() { dst.Close() })
+			testCopy(t, s, dst)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +76,7 @@ func write(t *testing.T, s store.Store, findings, events []store.Row) store.Upse
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer a.Rollback() // after a failure: a store may wait for open transactions on Close
 	var res store.UpsertResult
 	if len(findings) > 0 {
 		r, err := a.UpsertFindings(ctx, findings)
@@ -111,7 +134,7 @@ func testUpsert(t *testing.T, s store.Store) {
 	if f1.Fingerprint != "f1" || f1.Count != 2 || !f1.FirstSeen.Equal(t0) || !f1.LastSeen.Equal(t1) || f1.SeverityID != 5 {
 		t.Errorf("f1 = %+v, want count 2, first_seen %v, last_seen %v, severity 5", f1, t0, t1)
 	}
-	if string(f1.OCSF) != string(r2.OCSF) {
+	if !SameJSON(f1.OCSF, r2.OCSF) {
 		t.Errorf("f1 OCSF = %s, want the newer JSON", f1.OCSF)
 	}
 	got, err := s.Finding(context.Background(), "a", f1.ID)
@@ -374,4 +397,448 @@ func testJobs(t *testing.T, s store.Store) {
 		t.Errorf("AddToJob on a missing job: %v", err)
 	}
 	a.Rollback()
+}
+
+// SameJSON reports whether a and b are valid JSON holding the same values
+// (key order and blanks aside).
+func SameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func one(t *testing.T, s store.Store, tenant, fp string) store.Record {
+	t.Helper()
+	for _, r := range all(t, s, store.Query{Tenant: tenant}) {
+		if r.Fingerprint == fp {
+			return r
+		}
+	}
+	t.Fatalf("finding %s not listed", fp)
+	return store.Record{}
+}
+
+// testDuplicates: a fingerprint repeated within one call behaves as that
+// many upserts in a row: the first inserts, the others update, and the
+// last one's values and document win.
+func testDuplicates(t *testing.T, s store.Store) {
+	a := row("a", "d", 2, t0)
+	a.OCSF = []byte(`{"v":1}`)
+	b := row("a", "d", 5, t0.Add(time.Hour))
+	b.OCSF, b.Title = []byte(`{"v":2}`), "second"
+	c := row("a", "d", 4, t0.Add(2*time.Hour))
+	c.OCSF, c.Title = []byte(`{"v":3}`), "third"
+	other := row("a", "e", 1, t0)
+	res := write(t, s, []store.Row{a, other, b, c}, nil)
+	if res.New != 2 || res.Updated != 2 {
+		t.Errorf("upsert = %+v, want 2 new 2 updated", res)
+	}
+	r := one(t, s, "a", "d")
+	if r.Count != 3 || !r.FirstSeen.Equal(t0) || !r.LastSeen.Equal(c.Seen) || r.SeverityID != 4 || r.Title != "third" || !SameJSON(r.OCSF, c.OCSF) {
+		t.Errorf("d = count %d first %v last %v severity %d title %q %s; want 3, %v, %v, 4, third, %s",
+			r.Count, r.FirstSeen, r.LastSeen, r.SeverityID, r.Title, r.OCSF, t0, c.Seen, c.OCSF)
+	}
+	// an existing fingerprint repeated: every occurrence is an update
+	res = write(t, s, []store.Row{b, b}, nil)
+	if res.New != 0 || res.Updated != 2 {
+		t.Errorf("repeated existing = %+v, want 2 updated", res)
+	}
+	if r := one(t, s, "a", "d"); r.Count != 5 || !SameJSON(r.OCSF, b.OCSF) {
+		t.Errorf("d = count %d %s, want 5 %s", r.Count, r.OCSF, b.OCSF)
+	}
+}
+
+// testDocChanges: the stored document follows every change, including a
+// change back to an earlier document (a store that skips unchanged
+// documents must compare with what it stores now).
+func testDocChanges(t *testing.T, s store.Store) {
+	docs := []string{`{"v":"a"}`, `{"v":"b"}`, `{"v":"a"}`, `{"v":"a"}`, `{"v":"c","w":[1,2]}`}
+	for i, d := range docs {
+		r := row("a", "x", 3, t0.Add(time.Duration(i)*time.Minute))
+		r.OCSF = []byte(d)
+		write(t, s, []store.Row{r}, []store.Row{r})
+		got := one(t, s, "a", "x")
+		if got.Count != i+1 || !SameJSON(got.OCSF, r.OCSF) {
+			t.Errorf("after upsert %d: count %d, document %s; want %d, %s", i+1, got.Count, got.OCSF, i+1, d)
+		}
+		p, err := s.Events(context.Background(), store.Query{Tenant: "a"})
+		if err != nil || len(p.Records) != 1 || !SameJSON(p.Records[0].OCSF, r.OCSF) {
+			t.Errorf("event after upsert %d: %+v, %v", i+1, p.Records, err)
+		}
+	}
+}
+
+// testFields: every column reads back as written; times to the
+// millisecond, in UTC.
+func testFields(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := row("a", "fx", 4, time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, time.UTC))
+	r.Time = time.Date(2025, 6, 7, 8, 9, 10, 987_654_321, time.FixedZone("X", 3600))
+	r.Product, r.Format, r.ResourceUID, r.Title, r.ClassUID = "Prowler", "prowler/2", "arn:aws:s3:::b", "Bucket is public", 2003
+	write(t, s, []store.Row{r}, []store.Row{r})
+	msUTC := func(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
+	p, err := s.Events(ctx, store.Query{Tenant: "a"})
+	if err != nil || len(p.Records) != 1 {
+		t.Fatalf("events = %+v, %v", p, err)
+	}
+	for _, got := range []store.Record{one(t, s, "a", "fx"), p.Records[0]} {
+		if got.Tenant != "a" || got.Fingerprint != "fx" || got.ClassUID != 2003 || got.SeverityID != 4 || got.Product != "Prowler" ||
+			got.Format != "prowler/2" || got.ResourceUID != r.ResourceUID || got.Title != r.Title || got.Count != 1 {
+			t.Errorf("read back %+v", got)
+		}
+		for _, tm := range []struct {
+			name      string
+			got, want time.Time
+		}{{"time", got.Time, msUTC(r.Time)}, {"first_seen", got.FirstSeen, msUTC(r.Seen)}, {"last_seen", got.LastSeen, msUTC(r.Seen)}} {
+			if !tm.got.Equal(tm.want) || tm.got.Location() != time.UTC {
+				t.Errorf("%s = %v, want %v (milliseconds, UTC)", tm.name, tm.got, tm.want)
+			}
+		}
+	}
+	e, err := s.Event(ctx, "a", p.Records[0].ID)
+	if err != nil || !e.Time.Equal(msUTC(r.Time)) || !SameJSON(e.OCSF, r.OCSF) {
+		t.Errorf("Event = %+v, %v", e, err)
+	}
+}
+
+// testUnusualText: what some backends cannot store as it is (NUL, invalid
+// UTF-8, \u0000, unpaired surrogates) is accepted, and comes back either
+// as it was or with U+FFFD in its place; the rest of the record is intact.
+func testUnusualText(t *testing.T, s store.Store) {
+	r := row("a", "odd", 3, t0)
+	r.Title = "nul\x00byte, bad \xff utf-8"
+	r.ResourceUID = "res\x00"
+	r.OCSF = []byte(`{"s":"x\u0000y","lone":"\ud800","low":"\udc00z","pair":"\ud83d\ude00","bad":"` + "\xff" +
+		`","text":"ünïcödé ✓ 中文","esc":"\\u0000 is text","n":1.5e3,"ctl":"a\tb\u0001"}`)
+	if res := write(t, s, []store.Row{r}, []store.Row{r}); res.New != 2 {
+		t.Fatalf("upsert = %+v", res)
+	}
+	replaced := func(s string) string { return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD") }
+	got := one(t, s, "a", "odd")
+	if got.Title != r.Title && got.Title != replaced(r.Title) {
+		t.Errorf("title = %q", got.Title)
+	}
+	if got.ResourceUID != r.ResourceUID && got.ResourceUID != replaced(r.ResourceUID) {
+		t.Errorf("resource_uid = %q", got.ResourceUID)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(got.OCSF, &doc); err != nil || !utf8.Valid([]byte(fmt.Sprint(doc))) {
+		t.Fatalf("document %q: %v", got.OCSF, err)
+	}
+	want := map[string]any{"lone": "\uFFFD", "low": "\uFFFDz", "pair": "😀", "bad": "\uFFFD", "text": "ünïcödé ✓ 中文",
+		"esc": `\u0000 is text`, "n": 1500.0, "ctl": "a\tb\x01"}
+	for k, v := range want {
+		if doc[k] != v {
+			t.Errorf("document[%s] = %q, want %q", k, doc[k], v)
+		}
+	}
+	if doc["s"] != "x\x00y" && doc["s"] != "x\uFFFDy" {
+		t.Errorf("document[s] = %q", doc["s"])
+	}
+	// the same input again is an update of the same record
+	if res := write(t, s, []store.Row{r}, nil); res.Updated != 1 {
+		t.Errorf("re-upsert = %+v", res)
+	}
+}
+
+// testEventTies: events with the same time are listed by id, and paging
+// through ties one at a time lists each exactly once.
+func testEventTies(t *testing.T, s store.Store) {
+	var rows []store.Row
+	for i := range 6 {
+		r := row("a", fmt.Sprintf("tie%d", i), 1, t0)
+		r.Time = t0.Add(time.Duration(i/3) * time.Second) // two times, three events each
+		rows = append(rows, r)
+	}
+	write(t, s, nil, rows)
+	var got []store.Record
+	q := store.Query{Tenant: "a", Limit: 1}
+	for {
+		p, err := s.Events(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p.Records...)
+		if p.Next.IsZero() {
+			break
+		}
+		q.After = p.Next
+	}
+	if len(got) != 6 {
+		t.Fatalf("paged %d events, want 6", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		if a.Time.Before(b.Time) || (a.Time.Equal(b.Time) && a.ID >= b.ID) {
+			t.Errorf("event %d (%v, id %d) listed before %d (%v, id %d)", i-1, a.Time, a.ID, i, b.Time, b.ID)
+		}
+	}
+}
+
+// testAppenderEnds: an appender is finished by Commit; using it afterwards
+// fails, and Rollback then does nothing.
+func testAppenderEnds(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpsertFindings(ctx, []store.Row{row("a", "f1", 3, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err == nil {
+		t.Error("second Commit succeeded")
+	}
+	if err := a.Rollback(); err != nil {
+		t.Errorf("Rollback after Commit: %v", err)
+	}
+	if _, err := a.UpsertEvents(ctx, []store.Row{row("a", "e1", 3, t0)}); err == nil {
+		t.Error("upsert after Commit succeeded")
+	}
+	if _, err := a.Claim(ctx, "late"); err == nil {
+		t.Error("Claim after Commit succeeded")
+	}
+	if f, e, _ := s.Counts(ctx, "a"); f != 1 || e != 0 {
+		t.Errorf("Counts = %d, %d; want 1, 0", f, e)
+	}
+}
+
+// testCopy: everything exported from src and imported into dst (which may
+// be another backend) reads back the same, and dst goes on working.
+func testCopy(t *testing.T, src, dst store.Store) {
+	ctx := context.Background()
+	ex, ok := src.(store.Exporter)
+	if !ok {
+		t.Fatalf("%T does not implement store.Exporter", src)
+	}
+	im, ok := dst.(store.Importer)
+	if !ok {
+		t.Fatalf("%T does not implement store.Importer", dst)
+	}
+	Fill(t, src)
+	want, err := ex.TableCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range store.Tables() {
+		if want[tb] == 0 {
+			t.Errorf("the source's %s is empty; the test copies nothing there", tb)
+		}
+	}
+	l, err := im.Import(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := map[store.Table]int{}
+	for i, tb := range store.Tables() {
+		order[tb] = i
+	}
+	last, copied := 0, map[store.Table]int64{}
+	err = ex.Export(ctx, func(r store.TableRows) error {
+		if order[r.Table] < last {
+			t.Errorf("%s exported after a later table", r.Table)
+		}
+		last = order[r.Table]
+		copied[r.Table] += int64(r.Len())
+		return l.Load(ctx, r)
+	})
+	if err != nil {
+		l.Rollback(ctx)
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := im.TableCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range store.Tables() {
+		if got[tb] != want[tb] || copied[tb] != want[tb] {
+			t.Errorf("%s: source %d, exported %d, destination %d", tb, want[tb], copied[tb], got[tb])
+		}
+	}
+	SameContents(t, src, dst)
+
+	// the copy goes on: claims, ids and counts continue
+	maxID := int64(0)
+	for _, r := range all(t, dst, store.Query{Tenant: "a"}) {
+		maxID = max(maxID, r.ID)
+	}
+	a, err := dst.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.Claim(ctx, "fill-1"); err != nil || ok {
+		t.Errorf("claiming a copied batch = %v, %v; want false", ok, err)
+	}
+	a.Rollback()
+	res := write(t, dst, []store.Row{row("a", "after-copy", 5, t1), row("a", "fill03", 3, t1)}, nil)
+	if res.New != 1 || res.Updated != 1 {
+		t.Errorf("upsert after copy = %+v, want 1 new 1 updated", res)
+	}
+	if r := one(t, dst, "a", "after-copy"); r.ID <= maxID {
+		t.Errorf("a new finding got id %d, not after the copied ids (max %d)", r.ID, maxID)
+	}
+	if r := one(t, dst, "a", "fill03"); r.Count != 3 {
+		t.Errorf("fill03 count = %d, want 3", r.Count)
+	}
+
+	// importing a key the store holds fails and writes nothing
+	before, _ := im.TableCounts(ctx)
+	l, err = im.Import(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = l.Load(ctx, store.TableRows{Table: store.TableTokens, Tokens: []store.Token{{ID: "tok-new", Name: "n", Tenant: "a", Role: store.RoleViewer, Hash: "new", CreatedAt: t0}}})
+	if err == nil {
+		err = l.Load(ctx, store.TableRows{Table: store.TableTokens, Tokens: []store.Token{{ID: "tok-1", Name: "dup", Tenant: "a", Role: store.RoleViewer, Hash: "dup", CreatedAt: t0}}})
+	}
+	if err == nil {
+		err = l.Commit(ctx)
+	}
+	l.Rollback(ctx)
+	if err == nil {
+		t.Error("importing an existing token id succeeded")
+	}
+	if after, _ := im.TableCounts(ctx); after[store.TableTokens] != before[store.TableTokens] {
+		t.Errorf("a failed import left tokens: %d, was %d", after[store.TableTokens], before[store.TableTokens])
+	}
+}
+
+var t1 = t0.Add(time.Hour)
+
+// Fill writes a little of everything a store keeps, in tenant "a": findings
+// (some updated, with Unicode in their documents), events, two tokens (one
+// revoked, hashes "hash-1" and "hash-2"), a job with progress and an
+// applied batch ("fill-1").
+func Fill(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var fs, es []store.Row
+	for i := range 30 {
+		r := row("a", fmt.Sprintf("fill%02d", i), i%6, t0)
+		r.OCSF = fmt.Appendf(nil, `{"class_uid":2002,"severity_id":%d,"message":"naïve ✓ %d","tags":["x",{"k":null}]}`, i%6, i)
+		fs = append(fs, r)
+	}
+	for i := range 10 {
+		r := row("a", fmt.Sprintf("ev%02d", i), 1, t0)
+		r.ClassUID, r.Time = 6003, t0.Add(time.Duration(i)*time.Second)
+		es = append(es, r)
+	}
+	a, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.Claim(ctx, "fill-1"); err != nil || !ok {
+		t.Fatalf("claim = %v, %v", ok, err)
+	}
+	if _, err := a.UpsertFindings(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpsertEvents(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	fs[3].Seen, fs[4].Seen = t1, t1
+	fs[4].OCSF = []byte(`{"changed":true}`)
+	write(t, s, fs[3:5], nil)
+	for i, role := range []store.Role{store.RoleAdmin, store.RoleViewer} {
+		tok := store.Token{ID: fmt.Sprintf("tok-%d", i+1), Name: fmt.Sprintf("token %d", i+1), Tenant: "a", Role: role,
+			Hash: fmt.Sprintf("hash-%d", i+1), CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
+		if err := s.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeToken(ctx, "tok-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateJob(ctx, store.Job{ID: "job-1", Tenant: "a", Name: "scan.json", Format: "trivy", Batches: 3, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	a, err = s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddToJob(ctx, "job-1", store.JobProgress{Records: 5, FindingsNew: 4, FindingsUpdated: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SameContents checks that two stores filled by [Fill] (or copied from one
+// another) hold the same records of tenant "a", tokens and jobs.
+func SameContents(t *testing.T, a, b store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	list := func(s store.Store, events bool) []store.Record {
+		var out []store.Record
+		q := store.Query{Tenant: "a"}
+		for {
+			var p store.Page
+			var err error
+			if events {
+				p, err = s.Events(ctx, q)
+			} else {
+				p, err = s.Findings(ctx, q)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p.Records...)
+			if p.Next.IsZero() {
+				return out
+			}
+			q.After = p.Next
+		}
+	}
+	for _, events := range []bool{false, true} {
+		ra, rb := list(a, events), list(b, events)
+		if len(ra) != len(rb) {
+			t.Errorf("events=%v: %d records, then %d", events, len(ra), len(rb))
+			continue
+		}
+		for i := range ra {
+			x, y := ra[i], rb[i]
+			if !SameJSON(x.OCSF, y.OCSF) {
+				t.Errorf("record %d: document %s, then %s", x.ID, x.OCSF, y.OCSF)
+			}
+			x.OCSF, y.OCSF = nil, nil
+			if !reflect.DeepEqual(x, y) {
+				t.Errorf("record %+v, then %+v", x, y)
+			}
+		}
+	}
+	ta, err := a.ListTokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.ListTokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ta, tb) {
+		t.Errorf("tokens %+v, then %+v", ta, tb)
+	}
+	for _, tok := range ta {
+		_, errA := a.TokenByHash(ctx, tok.Hash)
+		_, errB := b.TokenByHash(ctx, tok.Hash)
+		if (errA == nil) != (errB == nil) {
+			t.Errorf("token %s: authenticates %v, then %v", tok.ID, errA == nil, errB == nil)
+		}
+	}
+	ja, errA := a.Job(ctx, "a", "job-1")
+	jb, errB := b.Job(ctx, "a", "job-1")
+	if !reflect.DeepEqual(ja, jb) || (errA == nil) != (errB == nil) {
+		t.Errorf("job %+v (%v), then %+v (%v)", ja, errA, jb, errB)
+	}
 }

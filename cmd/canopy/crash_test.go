@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/nats-io/nats.go"
+
+	"github.com/canopy-sec/canopy/internal/ingest/ingesttest"
+)
+
+// services returns the PostgreSQL and NATS URLs for the scale-out tests, or
+// skips the test (fails it under CI) when they are unreachable.
+func services(t *testing.T) (pgBase, natsURL string) {
+	t.Helper()
+	pgBase = os.Getenv("CANOPY_TEST_POSTGRES")
+	if pgBase == "" {
+		pgBase = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	natsURL = os.Getenv("CANOPY_TEST_NATS")
+	if natsURL == "" {
+		natsURL = nats.DefaultURL
+	}
+	for _, u := range []string{pgBase, natsURL} {
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.DialTimeout("tcp", pu.Host, 2*time.Second)
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is unreachable under CI: %v", pu.Host, err)
+			}
+			t.Skipf("%s unreachable: %v", pu.Host, err)
+		}
+		c.Close()
+	}
+	return pgBase, natsURL
+}
+
+// freshDatabase creates an empty PostgreSQL database and returns its URL.
+func freshDatabase(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := fmt.Sprintf("canopy_crash_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func buildCanopy(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "canopy")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type worker struct {
+	cmd  *exec.Cmd
+	logs *os.File
+}
+
+// TestScaleOutCrash is the scale-out acceptance check: a 100,000-finding
+// report ingested through NATS JetStream by two worker processes into
+// PostgreSQL; one worker is killed with SIGKILL mid-stream and restarted.
+// Afterwards the store holds exactly one finding per distinct fingerprint,
+// each counted once; re-ingesting counts each twice.
+func TestScaleOutCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	pgBase, natsURL := services(t)
+	db := freshDatabase(t, pgBase)
+	bin := buildCanopy(t)
+	dir := t.TempDir()
+	report := filepath.Join(dir, "trivy-100k.json")
+	f, err := os.Create(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	ingesttest.TrivyReport(w, 100_000)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	stream := fmt.Sprintf("CANOPY_CRASH_%d", time.Now().UnixNano())
+	busArgs := []string{"--nats", natsURL, "--nats-stream", stream, "--nats-consumer", "crash-workers", "--store", db}
+	t.Cleanup(func() { deleteStream(natsURL, stream) })
+
+	start := func(i int) *worker {
+		logs, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d-%d.log", i, time.Now().UnixNano())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"serve", "--role", "worker", "--addr", "127.0.0.1:0", "--workers", "2"}, busArgs...)
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = logs, logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return &worker{cmd: cmd, logs: logs}
+	}
+	w1, w2 := start(1), start(2)
+	defer func() {
+		for _, w := range []*worker{w1, w2} {
+			w.cmd.Process.Kill()
+			w.cmd.Wait()
+			w.logs.Close()
+		}
+	}()
+
+	pg, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	ingestOnce := func(kill bool) {
+		out, err := exec.Command(bin, append([]string{"ingest", "--no-wait", "--output", "json", report}, busArgs...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ingest: %v\n%s", err, out)
+		}
+		var jobID string
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, `"job"`) {
+				jobID = strings.Trim(strings.TrimSpace(strings.SplitN(line, ":", 2)[1]), `",`)
+			}
+		}
+		if jobID == "" {
+			t.Fatalf("no job in %s", out)
+		}
+		killed := !kill
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			var done, total int
+			var status string
+			if err := pg.QueryRow("SELECT batches_done, batches, status FROM jobs WHERE id = $1", jobID).Scan(&done, &total, &status); err != nil {
+				t.Fatal(err)
+			}
+			if status == "done" {
+				break
+			}
+			if !killed && done >= total/4 {
+				// SIGKILL mid-stream, then a new worker process in its place
+				w1.cmd.Process.Kill()
+				w1.cmd.Wait()
+				t.Logf("killed worker 1 at %d of %d batches", done, total)
+				w1 = start(1)
+				killed = true
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job %s not done: %d of %d batches", jobID, done, total)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	check := func(wantCount int) {
+		var n, distinct, minCount, maxCount, docs int
+		err := pg.QueryRow("SELECT count(*), count(DISTINCT fingerprint), min(count), max(count) FROM findings").Scan(&n, &distinct, &minCount, &maxCount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg.QueryRow("SELECT count(*) FROM finding_docs").Scan(&docs)
+		if n != 100_000 || distinct != 100_000 || docs != 100_000 || minCount != wantCount || maxCount != wantCount {
+			t.Errorf("findings %d, distinct fingerprints %d, docs %d, counts %d..%d; want 100000 each and count %d", n, distinct, docs, minCount, maxCount, wantCount)
+		}
+		var stale int
+		pg.QueryRow("SELECT count(*) FROM findings WHERE last_seen < (SELECT max(last_seen) FROM findings)").Scan(&stale)
+		if stale != 0 {
+			t.Errorf("%d findings with an older last_seen than the latest ingest", stale)
+		}
+	}
+	ingestOnce(true)
+	check(1)
+	ingestOnce(false)
+	check(2)
+}
+
+func deleteStream(natsURL, stream string) {
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	if js, err := nc.JetStream(); err == nil {
+		js.DeleteStream(stream)
+	}
+}

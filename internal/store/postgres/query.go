@@ -1,0 +1,284 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
+
+func fromJoined(table string) string {
+	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
+}
+
+func scanRecord(sc pgx.Row) (store.Record, error) {
+	var r store.Record
+	var doc []byte
+	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID,
+		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc)
+	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
+	r.OCSF = compactJSON(doc)
+	return r, err
+}
+
+// compactJSON removes the blanks jsonb's text form puts after ':' and ',',
+// so that documents read back look like those SQLite returns. (jsonb also
+// orders an object's keys by length, then bytes; the values are unchanged.)
+func compactJSON(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	out := make([]byte, 0, len(b))
+	in := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case in && c == '\\' && i+1 < len(b):
+			out = append(out, c, b[i+1])
+			i++
+			continue
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\n' || c == '\t' || c == '\r'):
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Findings lists findings, most severe first.
+func (s *Store) Findings(ctx context.Context, q store.Query) (store.Page, error) {
+	return s.list(ctx, "findings", "severity_id", q)
+}
+
+// Events lists events, newest first.
+func (s *Store) Events(ctx context.Context, q store.Query) (store.Page, error) {
+	return s.list(ctx, "events", "time", q)
+}
+
+func (s *Store) list(ctx context.Context, table, key string, q store.Query) (store.Page, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > store.MaxPage {
+		limit = store.MaxPage
+	}
+	var where []string
+	var args []any
+	// add appends a condition whose placeholders are written $1, $2 … in
+	// the order of vals
+	add := func(cond string, vals ...any) {
+		for i := range vals {
+			cond = strings.ReplaceAll(cond, "$"+strconv.Itoa(i+1)+"?", "$"+strconv.Itoa(len(args)+i+1))
+		}
+		where = append(where, cond)
+		args = append(args, vals...)
+	}
+	add("r.tenant = $1?", textSafe(q.Tenant))
+	if len(q.Severities) > 0 {
+		add("r.severity_id = ANY($1?::int[])", int32s(q.Severities))
+	}
+	if len(q.Classes) > 0 {
+		add("r.class_uid = ANY($1?::int[])", int32s(q.Classes))
+	}
+	if len(q.Products) > 0 {
+		ps := make([]string, len(q.Products))
+		for i, p := range q.Products {
+			ps[i] = strings.ToLower(textSafe(p))
+		}
+		add("lower(r.product) = ANY($1?::text[])", ps)
+	}
+	if !q.After.IsZero() {
+		var k any = q.After.Key
+		if key == "time" {
+			k = time.UnixMilli(q.After.Key).UTC()
+		}
+		add("(r."+key+" < $1? OR (r."+key+" = $1? AND r.id > $2?))", k, q.After.ID)
+	}
+	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY r." + key + " DESC, r.id ASC LIMIT " + strconv.Itoa(limit+1)
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
+	}
+	defer rows.Close()
+	var p store.Page
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
+		}
+		p.Records = append(p.Records, r)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
+	}
+	if len(p.Records) > limit {
+		p.Records = p.Records[:limit]
+		last := p.Records[limit-1]
+		k := int64(last.SeverityID)
+		if key == "time" {
+			k = last.Time.UnixMilli()
+		}
+		p.Next = store.Cursor{Key: k, ID: last.ID}
+	}
+	return p, nil
+}
+
+func int32s(v []int) []int32 {
+	out := make([]int32, len(v))
+	for i, x := range v {
+		out[i] = int32(x)
+	}
+	return out
+}
+
+// Finding returns one finding.
+func (s *Store) Finding(ctx context.Context, tenant string, id int64) (store.Record, error) {
+	return s.one(ctx, "findings", tenant, id)
+}
+
+// Event returns one event.
+func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Record, error) {
+	return s.one(ctx, "events", tenant, id)
+}
+
+func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
+	r, err := scanRecord(s.pool.QueryRow(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = $1 AND r.id = $2", textSafe(tenant), id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Record{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("postgres: reading %s %d: %w", table, id, s.scrub(err))
+	}
+	return r, nil
+}
+
+// Counts returns the tenant's number of findings and events.
+func (s *Store) Counts(ctx context.Context, tenant string) (findings, events int64, err error) {
+	err = s.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM findings WHERE tenant = $1), (SELECT count(*) FROM events WHERE tenant = $1)",
+		textSafe(tenant)).Scan(&findings, &events)
+	if err != nil {
+		err = fmt.Errorf("postgres: counting: %w", s.scrub(err))
+	}
+	return findings, events, err
+}
+
+// CreateToken stores a token.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	_, err := s.pool.Exec(ctx, "INSERT INTO tokens (id, name, tenant, role, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+		textSafe(t.ID), textSafe(t.Name), textSafe(t.Tenant), string(t.Role), textSafe(t.Hash), ms(t.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("postgres: creating token %s: %w", t.Name, s.scrub(err))
+	}
+	return nil
+}
+
+const tokenColumns = "id, name, tenant, role, hash, created_at, revoked_at"
+
+func scanToken(sc pgx.Row) (store.Token, error) {
+	var t store.Token
+	var role string
+	var revoked *time.Time
+	err := sc.Scan(&t.ID, &t.Name, &t.Tenant, &role, &t.Hash, &t.CreatedAt, &revoked)
+	t.Role = store.Role(role)
+	t.CreatedAt = t.CreatedAt.UTC()
+	if revoked != nil {
+		t.RevokedAt = revoked.UTC()
+	}
+	return t, err
+}
+
+// TokenByHash finds a valid token by the hash of its secret.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE hash = $1 AND revoked_at IS NULL", textSafe(hash)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Token{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("postgres: reading token: %w", s.scrub(err))
+	}
+	return t, nil
+}
+
+// ListTokens lists all tokens, revoked ones included.
+func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.pool.Query(ctx, "SELECT "+tokenColumns+" FROM tokens ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing tokens: %w", s.scrub(err))
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: listing tokens: %w", s.scrub(err))
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: listing tokens: %w", s.scrub(err))
+	}
+	return out, nil
+}
+
+// RevokeToken revokes a token by id.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", ms(time.Now()), textSafe(id))
+	if err != nil {
+		return fmt.Errorf("postgres: revoking token %s: %w", id, s.scrub(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// CreateJob stores a new ingest job.
+func (s *Store) CreateJob(ctx context.Context, j store.Job) error {
+	now := j.CreatedAt
+	if now.IsZero() {
+		now = time.Now()
+	}
+	status := store.JobQueued
+	if j.Batches == 0 {
+		status = store.JobDone // nothing to apply
+	}
+	_, err := s.pool.Exec(ctx, "INSERT INTO jobs (id, tenant, name, format, status, batches, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+		textSafe(j.ID), textSafe(j.Tenant), textSafe(j.Name), textSafe(j.Format), string(status), j.Batches, ms(now))
+	if err != nil {
+		return fmt.Errorf("postgres: creating job %s: %w", j.ID, s.scrub(err))
+	}
+	return nil
+}
+
+const jobColumns = "id, tenant, name, format, status, batches, batches_done, records, findings_new, findings_updated, events, created_at, updated_at"
+
+func scanJob(sc pgx.Row) (store.Job, error) {
+	var j store.Job
+	var status string
+	err := sc.Scan(&j.ID, &j.Tenant, &j.Name, &j.Format, &status, &j.Batches, &j.BatchesDone,
+		&j.Records, &j.FindingsNew, &j.FindingsUpdated, &j.Events, &j.CreatedAt, &j.UpdatedAt)
+	j.Status = store.JobStatus(status)
+	j.CreatedAt, j.UpdatedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC()
+	return j, err
+}
+
+// Job returns one of the tenant's jobs.
+func (s *Store) Job(ctx context.Context, tenant, id string) (store.Job, error) {
+	j, err := scanJob(s.pool.QueryRow(ctx, "SELECT "+jobColumns+" FROM jobs WHERE tenant = $1 AND id = $2", textSafe(tenant), textSafe(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Job{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Job{}, fmt.Errorf("postgres: reading job %s: %w", id, s.scrub(err))
+	}
+	return j, nil
+}
