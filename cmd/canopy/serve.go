@@ -26,6 +26,7 @@ type busFlags struct {
 	url              string
 	replicas         int
 	stream, consumer string
+	ackWait          time.Duration
 }
 
 func (b *busFlags) add(cmd *cobra.Command) {
@@ -33,6 +34,7 @@ func (b *busFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&b.replicas, "nats-replicas", 1, "replicas of the ingest stream (3 on a NATS cluster)")
 	cmd.Flags().StringVar(&b.stream, "nats-stream", busnats.DefaultStream, "JetStream stream of ingest batches (one per deployment sharing a NATS cluster)")
 	cmd.Flags().StringVar(&b.consumer, "nats-consumer", busnats.DefaultConsumer, "durable consumer shared by the deployment's workers")
+	cmd.Flags().DurationVar(&b.ackWait, "nats-ack-wait", 2*time.Minute, "how long a batch held by a worker that stopped answering waits before it is delivered to another")
 }
 
 func (b *busFlags) natsURL() string {
@@ -48,7 +50,7 @@ func (b *busFlags) open(ctx context.Context, log *slog.Logger, workers int) (*bu
 		prefix = busnats.SubjectToken(b.stream) + ".ingest" // streams may not share subjects
 	}
 	return busnats.New(ctx, busnats.Options{URL: b.natsURL(), Replicas: b.replicas, Stream: b.stream, Consumer: b.consumer,
-		SubjectPrefix: prefix, Workers: workers, Logger: log})
+		SubjectPrefix: prefix, AckWait: b.ackWait, Workers: workers, Logger: log})
 }
 
 func (e *env) serveCmd() *cobra.Command {

@@ -15,9 +15,9 @@
 //
 // The logical schema is SQLite's (store/sqlite): findings and events carry
 // Canopy's columns and doc_hash; their OCSF JSON lives in finding_docs and
-// event_docs (ocsf jsonb), written only when a record is new or its
-// document's hash changed, so re-ingesting an unchanged report rewrites
-// only the small rows. Times are timestamptz kept to the millisecond; keys
+// event_docs (ocsf json: the exact bytes, validated as JSON), written only
+// when a record is new or its document's hash changed, so re-ingesting an
+// unchanged report rewrites only the small rows. Times are timestamptz kept to the millisecond; keys
 // compare byte-wise (COLLATE "C"). The embedded goose migrations in
 // migrations/ run when the store is opened, on a connection of their own
 // and under a session advisory lock, before the connection pool opens: so
@@ -56,11 +56,11 @@
 //
 // # Differences from SQLite
 //
-// jsonb keeps a document's values, not its bytes: objects come back with
-// their keys in jsonb's order (shorter keys first) and without blanks.
-// PostgreSQL refuses NUL characters and invalid UTF-8 in text, and \u0000
-// and unpaired surrogate escapes in jsonb; those are replaced by U+FFFD
-// when written, so that one odd record cannot fail its batch forever.
+// Documents are stored as json, so they come back byte for byte as written,
+// as from SQLite. PostgreSQL refuses NUL characters and invalid UTF-8 in
+// text, and \u0000 and unpaired surrogate escapes once converted to jsonb;
+// those are replaced by U+FFFD when written, so that one odd record cannot
+// fail its batch forever.
 //
 // # Not its job
 //

@@ -77,7 +77,6 @@ func exportTable(ctx context.Context, tx pgx.Tx, t store.Table, fn func(store.Ta
 			if err := rows.Scan(&d.ID, &d.OCSF); err != nil {
 				return err
 			}
-			d.OCSF = compactJSON(d.OCSF)
 			size += len(d.OCSF)
 			b.Docs = append(b.Docs, d)
 		case store.TableTokens:

@@ -25,34 +25,8 @@ func scanRecord(sc pgx.Row) (store.Record, error) {
 	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID,
 		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc)
 	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
-	r.OCSF = compactJSON(doc)
+	r.OCSF = doc
 	return r, err
-}
-
-// compactJSON removes the blanks jsonb's text form puts after ':' and ',',
-// so that documents read back look like those SQLite returns. (jsonb also
-// orders an object's keys by length, then bytes; the values are unchanged.)
-func compactJSON(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	out := make([]byte, 0, len(b))
-	in := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case in && c == '\\' && i+1 < len(b):
-			out = append(out, c, b[i+1])
-			i++
-			continue
-		case c == '"':
-			in = !in
-		case !in && (c == ' ' || c == '\n' || c == '\t' || c == '\r'):
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
 }
 
 // Findings lists findings, most severe first.

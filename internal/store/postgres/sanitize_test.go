@@ -51,19 +51,6 @@ func TestTextSafe(t *testing.T) {
 	}
 }
 
-func TestCompactJSON(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`{"a": 1, "b": [1, 2, {"c": "x, y: z"}]}`, `{"a":1,"b":[1,2,{"c":"x, y: z"}]}`},
-		{`{"q": "say \"hi, there\"", "e": "\\"}`, `{"q":"say \"hi, there\"","e":"\\"}`},
-		{`[]`, `[]`},
-	}
-	for _, tt := range tests {
-		if got := string(compactJSON([]byte(tt.in))); got != tt.want {
-			t.Errorf("compactJSON(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // FuzzJSONBSafe: for valid JSON, the result is valid UTF-8 JSON, needs no
 // further replacement, and is the input itself when nothing needed replacing.
 func FuzzJSONBSafe(f *testing.F) {

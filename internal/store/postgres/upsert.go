@@ -164,7 +164,7 @@ func changedSQL(table string) string {
 func docsSQL(table string) string {
 	// documents travel as text: [][]byte would be sent as bytea[] in pgx's
 	// exec and simple-protocol modes
-	return "INSERT INTO " + docTable(table) + " (id, ocsf) SELECT id, ocsf::jsonb FROM unnest($1::bigint[], $2::text[]) AS u(id, ocsf)" +
+	return "INSERT INTO " + docTable(table) + " (id, ocsf) SELECT id, ocsf::json FROM unnest($1::bigint[], $2::text[]) AS u(id, ocsf)" +
 		" ON CONFLICT (id) DO UPDATE SET ocsf = excluded.ocsf"
 }
 

@@ -25,7 +25,7 @@ CREATE TABLE findings (
 -- rewrites only the small row above
 CREATE TABLE finding_docs (
     id   bigint PRIMARY KEY,
-    ocsf jsonb  NOT NULL
+    ocsf json   NOT NULL
 );
 CREATE INDEX findings_by_severity ON findings (tenant, severity_id DESC, id);
 CREATE INDEX findings_by_class ON findings (tenant, class_uid);
@@ -49,7 +49,7 @@ CREATE TABLE events (
 ) WITH (fillfactor = 80);
 CREATE TABLE event_docs (
     id   bigint PRIMARY KEY,
-    ocsf jsonb  NOT NULL
+    ocsf json   NOT NULL
 );
 CREATE INDEX events_by_time ON events (tenant, time DESC, id);
 
