@@ -22,7 +22,7 @@ import (
 
 // services returns the PostgreSQL and NATS URLs for the scale-out tests, or
 // skips the test (fails it under CI) when they are unreachable.
-func services(t *testing.T) (pgBase, natsURL string) {
+func services(t testing.TB) (pgBase, natsURL string) {
 	t.Helper()
 	pgBase = os.Getenv("CANOPY_TEST_POSTGRES")
 	if pgBase == "" {
@@ -50,7 +50,7 @@ func services(t *testing.T) (pgBase, natsURL string) {
 }
 
 // freshDatabase creates an empty PostgreSQL database and returns its URL.
-func freshDatabase(t *testing.T, base string) string {
+func freshDatabase(t testing.TB, base string) string {
 	t.Helper()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -67,7 +67,7 @@ func freshDatabase(t *testing.T, base string) string {
 	return u.String()
 }
 
-func buildCanopy(t *testing.T) string {
+func buildCanopy(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "canopy")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -278,5 +278,74 @@ func TestSameFindingsOnBothStores(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// BenchmarkScaleOut ingests the generated 100,000-vulnerability Trivy report
+// through NATS JetStream into PostgreSQL with one and with two worker
+// processes (two handlers each), and directly into PostgreSQL and SQLite,
+// timing each from the start of `canopy ingest` until every finding is
+// committed.
+//
+//	go test ./cmd/canopy -run XXX -bench ScaleOut -benchtime 1x -count 3
+func BenchmarkScaleOut(b *testing.B) {
+	pgBase, natsURL := services(b)
+	bin := buildCanopy(b)
+	report := filepath.Join(b.TempDir(), "trivy-100k.json")
+	f, err := os.Create(report)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	ingesttest.TrivyReport(w, 100_000)
+	w.Flush()
+	f.Close()
+	run := func(b *testing.B, args ...string) {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	for _, mode := range []string{"nats-postgres-1-worker", "nats-postgres-2-workers", "direct-postgres", "direct-sqlite"} {
+		b.Run(mode, func(b *testing.B) {
+			var total time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				store := "sqlite:" + filepath.Join(b.TempDir(), "canopy.db")
+				if mode != "direct-sqlite" {
+					store = freshDatabase(b, pgBase)
+				}
+				args := []string{"ingest", "--store", store, report}
+				var workers []*exec.Cmd
+				if strings.HasPrefix(mode, "nats") {
+					stream := fmt.Sprintf("CANOPY_BENCH_%d", time.Now().UnixNano())
+					bus := []string{"--nats", natsURL, "--nats-stream", stream, "--nats-consumer", "bench", "--store", store}
+					n := 1
+					if mode == "nats-postgres-2-workers" {
+						n = 2
+					}
+					for i := 0; i < n; i++ {
+						cmd := exec.Command(bin, append([]string{"serve", "--role", "worker", "--addr", "127.0.0.1:0"}, bus...)...)
+						if err := cmd.Start(); err != nil {
+							b.Fatal(err)
+						}
+						workers = append(workers, cmd)
+					}
+					args = append([]string{"ingest", report}, bus...)
+					defer deleteStream(natsURL, stream)
+				}
+				time.Sleep(time.Second) // let the workers connect
+				b.StartTimer()
+				start := time.Now()
+				run(b, args...)
+				total += time.Since(start)
+				b.StopTimer()
+				for _, w := range workers {
+					w.Process.Signal(os.Interrupt)
+					w.Wait()
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(100_000*b.N)/total.Seconds(), "findings/s")
+		})
 	}
 }
