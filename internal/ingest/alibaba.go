@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/canopy-sec/canopy/internal/ingest/jsonstream"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
@@ -44,13 +43,7 @@ func sniffActionTrail(head []byte) int {
 }
 
 func decodeActionTrail(ctx context.Context, r io.Reader, emit Emit) error {
-	return decodeItems(ctx, "alibaba-actiontrail", r, []string{"Events", "logs"}, emit, func(it jsonstream.Item, emit Emit) error {
-		rec, err := mapActionTrail(it.Raw)
-		if err != nil {
-			return err
-		}
-		return emit(rec)
-	})
+	return decodeItems(ctx, "alibaba-actiontrail", r, []string{"Events", "logs"}, emit, eachRecord(mapActionTrail))
 }
 
 func mapActionTrail(raw []byte) (ocsf.Record, error) {

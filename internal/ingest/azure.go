@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/canopy-sec/canopy/internal/ingest/jsonstream"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
@@ -59,13 +58,7 @@ func sniffAzureActivity(head []byte) int {
 }
 
 func decodeAzureActivity(ctx context.Context, r io.Reader, emit Emit) error {
-	return decodeItems(ctx, "azure-activity", r, []string{"records", "value"}, emit, func(it jsonstream.Item, emit Emit) error {
-		rec, err := mapAzureActivity(it.Raw)
-		if err != nil {
-			return err
-		}
-		return emit(rec)
-	})
+	return decodeItems(ctx, "azure-activity", r, []string{"records", "value"}, emit, eachRecord(mapAzureActivity))
 }
 
 // azureRecord reads one record of either shape.

@@ -8,7 +8,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/canopy-sec/canopy/internal/ingest/jsonstream"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
@@ -62,13 +61,7 @@ func sniffCloudTrail(head []byte) int {
 
 func decodeCloudTrail(ctx context.Context, r io.Reader, emit Emit) error {
 	r, envelopes := envelopesIn(r, "Records", "logEvents")
-	return decodeItems(ctx, "cloudtrail", r, envelopes, emit, func(it jsonstream.Item, emit Emit) error {
-		rec, err := mapCloudTrail(it.Raw)
-		if err != nil {
-			return err
-		}
-		return emit(rec)
-	})
+	return decodeItems(ctx, "cloudtrail", r, envelopes, emit, eachRecord(mapCloudTrail))
 }
 
 var cloudTrailProduct = ocsf.Product{Name: "CloudTrail", VendorName: "AWS"}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/canopy-sec/canopy/internal/ingest/jsonstream"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
@@ -52,13 +51,7 @@ func sniffGCPAudit(head []byte) int {
 }
 
 func decodeGCPAudit(ctx context.Context, r io.Reader, emit Emit) error {
-	return decodeItems(ctx, "gcp-audit", r, []string{"entries"}, emit, func(it jsonstream.Item, emit Emit) error {
-		rec, err := mapGCPAudit(it.Raw)
-		if err != nil {
-			return err
-		}
-		return emit(rec)
-	})
+	return decodeItems(ctx, "gcp-audit", r, []string{"entries"}, emit, eachRecord(mapGCPAudit))
 }
 
 const gcpAuditLogType = "type.googleapis.com/google.cloud.audit.AuditLog"

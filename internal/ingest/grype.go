@@ -79,17 +79,7 @@ func decodeGrype(ctx context.Context, r io.Reader, emit Emit) error {
 
 func (d *grypeDecoder) run() error {
 	jr := d.jr
-	k, err := jr.Peek()
-	if err == io.EOF {
-		return fmt.Errorf("%w: empty input", ErrSyntax)
-	}
-	if err != nil {
-		return err
-	}
-	if k != jsonstream.Object {
-		return fmt.Errorf("%w: a Grype report is a JSON object", ErrSyntax)
-	}
-	if err := jr.BeginObject(); err != nil {
+	if err := beginReport(jr, "a Grype report"); err != nil {
 		return err
 	}
 	sawMatches := false

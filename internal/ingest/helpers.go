@@ -53,6 +53,34 @@ func decodeItems(ctx context.Context, format string, r io.Reader, envelopes []st
 	return finishErr(format, cur.Index+1, err)
 }
 
+// eachRecord adapts a mapping of one raw record to decodeItems: each item
+// is mapped and emitted.
+func eachRecord(mapRaw func(raw []byte) (ocsf.Record, error)) func(jsonstream.Item, Emit) error {
+	return func(it jsonstream.Item, emit Emit) error {
+		rec, err := mapRaw(it.Raw)
+		if err != nil {
+			return err
+		}
+		return emit(rec)
+	}
+}
+
+// beginReport checks that the input is one JSON object (a report) and
+// enters it; what names the format in the message.
+func beginReport(jr *jsonstream.Reader, what string) error {
+	k, err := jr.Peek()
+	if err == io.EOF {
+		return fmt.Errorf("%w: empty input", ErrSyntax)
+	}
+	if err != nil {
+		return err
+	}
+	if k != jsonstream.Object {
+		return fmt.Errorf("%w: %s is a JSON object", ErrSyntax, what)
+	}
+	return jr.BeginObject()
+}
+
 // finishErr converts what a decoding loop returned: emit errors unwrapped,
 // syntax errors positioned at record next (the record being read).
 func finishErr(format string, next int, err error) error {

@@ -8,7 +8,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/canopy-sec/canopy/internal/ingest/jsonstream"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
@@ -56,13 +55,7 @@ func sniffK8sAudit(head []byte) int {
 
 func decodeK8sAudit(ctx context.Context, r io.Reader, emit Emit) error {
 	r, envelopes := envelopesIn(r, "items", "logEvents")
-	return decodeItems(ctx, "k8s-audit", r, envelopes, emit, func(it jsonstream.Item, emit Emit) error {
-		rec, err := mapK8sAudit(it.Raw)
-		if err != nil {
-			return err
-		}
-		return emit(rec)
-	})
+	return decodeItems(ctx, "k8s-audit", r, envelopes, emit, eachRecord(mapK8sAudit))
 }
 
 var k8sProduct = ocsf.Product{Name: "kube-apiserver", VendorName: "Kubernetes"}

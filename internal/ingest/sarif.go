@@ -76,17 +76,7 @@ func decodeSARIF(ctx context.Context, r io.Reader, emit Emit) error {
 
 func (d *sarifDecoder) run() error {
 	jr := d.jr
-	k, err := jr.Peek()
-	if err == io.EOF {
-		return fmt.Errorf("%w: empty input", ErrSyntax)
-	}
-	if err != nil {
-		return err
-	}
-	if k != jsonstream.Object {
-		return fmt.Errorf("%w: a SARIF log is a JSON object", ErrSyntax)
-	}
-	if err := jr.BeginObject(); err != nil {
+	if err := beginReport(jr, "a SARIF log"); err != nil {
 		return err
 	}
 	sawRuns := false

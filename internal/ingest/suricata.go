@@ -9,7 +9,6 @@ import (
 
 	json "github.com/goccy/go-json"
 
-	"github.com/canopy-sec/canopy/internal/ingest/jsonstream"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
@@ -55,13 +54,7 @@ func sniffSuricata(head []byte) int {
 }
 
 func decodeSuricata(ctx context.Context, r io.Reader, emit Emit) error {
-	return decodeItems(ctx, "suricata-eve", r, nil, emit, func(it jsonstream.Item, emit Emit) error {
-		rec, err := mapSuricata(it.Raw)
-		if err != nil {
-			return err
-		}
-		return emit(rec)
-	})
+	return decodeItems(ctx, "suricata-eve", r, nil, emit, eachRecord(mapSuricata))
 }
 
 var suricataProduct = ocsf.Product{Name: "Suricata", VendorName: "OISF"}
