@@ -95,6 +95,10 @@ func (p *Pipeline) Enqueue(ctx context.Context, in Input, jobs store.Jobs, q bus
 	if err := jobs.CreateJob(ctx, job); err != nil {
 		return store.Job{}, fmt.Errorf("ingest %s: %w", in.Name, err)
 	}
+	job.Status, job.UpdatedAt = store.JobQueued, job.CreatedAt
+	if job.Batches == 0 {
+		job.Status = store.JobDone
+	}
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return store.Job{}, fmt.Errorf("ingest %s: rewinding spool: %w", in.Name, err)
 	}
