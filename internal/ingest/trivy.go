@@ -425,20 +425,12 @@ func (d *trivyDecoder) vuln(rc *trivyResultCtx, v *trivyVuln) (ocsf.Record, erro
 	f.AddUnmapped("Class", rc.class)
 	f.AddUnmapped("Status", v.Status)
 	f.AddUnmapped("SeveritySource", v.SeveritySource)
-	if len(v.VendorSeverity) > 0 {
-		f.AddUnmapped("VendorSeverity", v.VendorSeverity)
-	}
-	if len(v.Layer) > 0 {
-		f.AddUnmapped("Layer", v.Layer)
-	}
-	if len(v.DataSource) > 0 {
-		f.AddUnmapped("DataSource", v.DataSource)
-	}
+	f.AddUnmapped("VendorSeverity", v.VendorSeverity)
+	f.AddUnmapped("Layer", v.Layer)
+	f.AddUnmapped("DataSource", v.DataSource)
 	f.AddUnmapped("Fingerprint", v.Fingerprint)
 	f.AddUnmapped("PkgUID", v.PkgIdentifier.UID)
-	if len(v.VendorIDs) > 0 {
-		f.AddUnmapped("VendorIDs", v.VendorIDs)
-	}
+	f.AddUnmapped("VendorIDs", v.VendorIDs)
 	f.AddUnmapped("ImageID", d.rep.imageID)
 	f.AddUnmapped("OS", d.rep.osName)
 	return f, nil
@@ -581,9 +573,7 @@ func (d *trivyDecoder) secret(rc *trivyResultCtx, s *trivySecret) (ocsf.Record, 
 	res.RoleID, res.Role = ocsf.ResourceRoleTarget, "Target"
 	f.Resources = []ocsf.ResourceDetails{res}
 	f.Remediation = &ocsf.Remediation{Desc: "Remove the secret from " + rc.target + ", rotate the credential and review its use since it was exposed."}
-	if len(s.Layer) > 0 {
-		f.AddUnmapped("Layer", s.Layer)
-	}
+	f.AddUnmapped("Layer", s.Layer)
 	return f, nil
 }
 

@@ -124,17 +124,7 @@ func decodeWazuhNested(ctx context.Context, r io.Reader, path []string, emit Emi
 // walkArrayAt reads the object at the reader's position and calls fn with
 // each element of the array found at path; everything else is skipped.
 func walkArrayAt(jr *jsonstream.Reader, path []string, fn func([]byte) error) error {
-	if err := jr.BeginObject(); err != nil {
-		return err
-	}
-	for {
-		key, ok, err := jr.NextKey()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
+	return jr.Members(func(key string) error {
 		k, err := jr.Peek()
 		if err == io.EOF {
 			return fmt.Errorf("%w: %w", ErrSyntax, io.ErrUnexpectedEOF)
@@ -144,34 +134,18 @@ func walkArrayAt(jr *jsonstream.Reader, path []string, fn func([]byte) error) er
 		}
 		switch {
 		case key == path[0] && len(path) > 1 && k == jsonstream.Object:
-			err = walkArrayAt(jr, path[1:], fn)
+			return walkArrayAt(jr, path[1:], fn)
 		case key == path[0] && len(path) == 1 && k == jsonstream.Array:
-			if err = jr.BeginArray(); err != nil {
-				return err
-			}
-			for {
-				more, err := jr.More()
-				if err != nil {
-					return err
-				}
-				if !more {
-					break
-				}
+			return jr.Elements(func() error {
 				raw, err := jr.Raw()
 				if err != nil {
 					return err
 				}
-				if err := fn(raw); err != nil {
-					return err
-				}
-			}
-		default:
-			err = jr.Skip()
+				return fn(raw)
+			})
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return jr.Skip()
+	})
 }
 
 // wazuhSeverity maps a Wazuh rule level (0-15) to a severity id.

@@ -1,6 +1,9 @@
 package ocsf
 
-import "time"
+import (
+	"reflect"
+	"time"
+)
 
 // Record is one OCSF event or finding of any class Canopy emits.
 type Record interface {
@@ -171,6 +174,12 @@ func isEmpty(v any) bool {
 		return len(x) == 0
 	case []string:
 		return len(x) == 0
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Map, reflect.Slice:
+		return rv.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return rv.IsNil()
 	}
 	return false
 }
