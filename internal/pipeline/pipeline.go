@@ -232,6 +232,7 @@ func toRow(rec ocsf.Record, tenant, format string, seen time.Time) (store.Row, e
 		Format:      format,
 		SourceUID:   uid,
 		ResourceUID: rec.ResourceUID(),
+		IssueKey:    dedup.IssueKey(rec),
 		Title:       truncate(rec.Title(), 500),
 		Time:        time.UnixMilli(b.Time).UTC(),
 		Seen:        seen,

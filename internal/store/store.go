@@ -29,6 +29,7 @@ type Row struct {
 	Format      string // "name/version" of the decoder that produced it
 	SourceUID   string
 	ResourceUID string
+	IssueKey    string // canonical key across tools (internal/dedup); "" for events
 	Title       string
 	Time        time.Time // the source's own time of the record
 	Seen        time.Time // when Canopy ingested it
@@ -73,6 +74,7 @@ type Record struct {
 	Format      string    `json:"-"`
 	Title       string    `json:"-"`
 	ResourceUID string    `json:"-"`
+	IssueKey    string    `json:"issue_key,omitempty"`
 	Time        time.Time `json:"-"`
 	Count       int       `json:"count"`
 	FirstSeen   time.Time `json:"first_seen"`
@@ -86,6 +88,7 @@ type Query struct {
 	Severities []int    // severity ids
 	Products   []string // product names, compared case-insensitively
 	Classes    []int    // class uids
+	IssueKey   string   // only findings with this issue key
 	Limit      int      // at most this many; 0 means the implementation's page size (1000)
 	After      Cursor   // start after this position (zero: from the start)
 }
@@ -148,8 +151,30 @@ type Querier interface {
 	Finding(ctx context.Context, tenant string, id int64) (Record, error)
 	// Event returns one event of the tenant by id.
 	Event(ctx context.Context, tenant string, id int64) (Record, error)
+	// Sources returns, for each of the tenant's issue keys given, the
+	// products whose findings share it, sorted.
+	Sources(ctx context.Context, tenant string, issueKeys []string) (map[string][]string, error)
+	// Issues lists the tenant's issues: findings grouped by issue key, most
+	// severe first, then by key. Filters apply to the findings; Limit and
+	// Offset page through the issues.
+	Issues(ctx context.Context, q Query, offset int) ([]Issue, error)
 	// Counts returns how many findings and events the tenant has.
 	Counts(ctx context.Context, tenant string) (findings, events int64, err error)
+}
+
+// Issue is what several findings, from one tool or several, say about the
+// same weakness, control failure or repeated alert.
+type Issue struct {
+	Key        string    `json:"issue_key"`
+	Title      string    `json:"title"`
+	SeverityID int       `json:"-"`
+	Severity   string    `json:"severity"`
+	Findings   int       `json:"findings"` // findings with this key
+	Count      int       `json:"count"`    // times they were reported, in all
+	Sources    []string  `json:"sources"`  // products, sorted
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	FindingIDs []int64   `json:"finding_ids"` // at most 100
 }
 
 // Role is what a token may do.

@@ -125,7 +125,7 @@ func (e callbackError) Error() string { return e.err.Error() }
 func scanStored(sc pgx.Row) (store.StoredRecord, error) {
 	var r store.StoredRecord
 	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.SourceUID,
-		&r.ResourceUID, &r.Title, &r.Time, &r.FirstSeen, &r.LastSeen, &r.Count, &r.DocHash)
+		&r.ResourceUID, &r.Title, &r.Time, &r.FirstSeen, &r.LastSeen, &r.Count, &r.DocHash, &r.IssueKey)
 	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
 	return r, err
 }
@@ -180,7 +180,7 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 			r := &rows.Records[i]
 			return []any{r.ID, textSafe(r.Tenant), textSafe(r.Fingerprint), int32(r.ClassUID), int32(r.SeverityID), textSafe(r.Product),
 				textSafe(r.Format), textSafe(r.SourceUID), textSafe(r.ResourceUID), textSafe(r.Title), ms(r.Time), ms(r.FirstSeen),
-				ms(r.LastSeen), int64(r.Count), r.DocHash}
+				ms(r.LastSeen), int64(r.Count), r.DocHash, textSafe(r.IssueKey)}
 		}
 	case store.TableFindingDocs, store.TableEventDocs:
 		cols, n = []string{"id", "ocsf"}, len(rows.Docs)

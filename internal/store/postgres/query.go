@@ -13,7 +13,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
-const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
+const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.issue_key, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
 
 func fromJoined(table string) string {
 	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
@@ -22,7 +22,7 @@ func fromJoined(table string) string {
 func scanRecord(sc pgx.Row) (store.Record, error) {
 	var r store.Record
 	var doc []byte
-	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID,
+	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey,
 		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc)
 	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
 	r.OCSF = doc
@@ -39,43 +39,118 @@ func (s *Store) Events(ctx context.Context, q store.Query) (store.Page, error) {
 	return s.list(ctx, "events", "time", q)
 }
 
-func (s *Store) list(ctx context.Context, table, key string, q store.Query) (store.Page, error) {
-	limit := q.Limit
-	if limit <= 0 || limit > store.MaxPage {
-		limit = store.MaxPage
+// conds builds a WHERE clause with numbered placeholders.
+type conds struct {
+	where []string
+	args  []any
+}
+
+// add appends a condition whose placeholders are written $1?, $2? … in the
+// order of vals.
+func (c *conds) add(cond string, vals ...any) {
+	for i := range vals {
+		cond = strings.ReplaceAll(cond, "$"+strconv.Itoa(i+1)+"?", "$"+strconv.Itoa(len(c.args)+i+1))
 	}
-	var where []string
-	var args []any
-	// add appends a condition whose placeholders are written $1, $2 … in
-	// the order of vals
-	add := func(cond string, vals ...any) {
-		for i := range vals {
-			cond = strings.ReplaceAll(cond, "$"+strconv.Itoa(i+1)+"?", "$"+strconv.Itoa(len(args)+i+1))
-		}
-		where = append(where, cond)
-		args = append(args, vals...)
-	}
-	add("r.tenant = $1?", textSafe(q.Tenant))
+	c.where = append(c.where, cond)
+	c.args = append(c.args, vals...)
+}
+
+// filters turns a query's tenant and filters into conditions over r.
+func filters(q store.Query) *conds {
+	c := &conds{}
+	c.add("r.tenant = $1?", textSafe(q.Tenant))
 	if len(q.Severities) > 0 {
-		add("r.severity_id = ANY($1?::int[])", int32s(q.Severities))
+		c.add("r.severity_id = ANY($1?::int[])", int32s(q.Severities))
 	}
 	if len(q.Classes) > 0 {
-		add("r.class_uid = ANY($1?::int[])", int32s(q.Classes))
+		c.add("r.class_uid = ANY($1?::int[])", int32s(q.Classes))
 	}
 	if len(q.Products) > 0 {
 		ps := make([]string, len(q.Products))
 		for i, p := range q.Products {
 			ps[i] = strings.ToLower(textSafe(p))
 		}
-		add("lower(r.product) = ANY($1?::text[])", ps)
+		c.add("lower(r.product) = ANY($1?::text[])", ps)
 	}
+	if q.IssueKey != "" {
+		c.add("r.issue_key = $1?", textSafe(q.IssueKey))
+	}
+	return c
+}
+
+// Sources returns the products behind each of the tenant's issue keys.
+func (s *Store) Sources(ctx context.Context, tenant string, keys []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = textSafe(k)
+	}
+	rows, err := s.pool.Query(ctx, "SELECT DISTINCT issue_key, product FROM findings WHERE tenant = $1 AND issue_key = ANY($2::text[]) ORDER BY issue_key, product", textSafe(tenant), ks)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading sources: %w", s.scrub(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, p string
+		if err := rows.Scan(&k, &p); err != nil {
+			return nil, fmt.Errorf("postgres: reading sources: %w", s.scrub(err))
+		}
+		out[k] = append(out[k], p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: reading sources: %w", s.scrub(err))
+	}
+	return out, nil
+}
+
+// Issues groups the tenant's findings by issue key.
+func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.Issue, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > store.MaxPage {
+		limit = store.MaxPage
+	}
+	c := filters(q)
+	query := `SELECT r.issue_key, max(r.severity_id), count(*), sum(r.count), min(r.first_seen), max(r.last_seen), min(r.title),
+		array_agg(DISTINCT r.product ORDER BY r.product), (array_agg(r.id ORDER BY r.id))[1:100]
+		FROM findings r WHERE ` + strings.Join(c.where, " AND ") + ` AND r.issue_key <> '' GROUP BY r.issue_key
+		ORDER BY max(r.severity_id) DESC, r.issue_key LIMIT ` + strconv.Itoa(limit) + ` OFFSET ` + strconv.Itoa(max(offset, 0))
+	rows, err := s.pool.Query(ctx, query, c.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: listing issues: %w", s.scrub(err))
+	}
+	defer rows.Close()
+	var out []store.Issue
+	for rows.Next() {
+		var is store.Issue
+		var sev int32
+		var findings, count int64
+		if err := rows.Scan(&is.Key, &sev, &findings, &count, &is.FirstSeen, &is.LastSeen, &is.Title, &is.Sources, &is.FindingIDs); err != nil {
+			return nil, fmt.Errorf("postgres: listing issues: %w", s.scrub(err))
+		}
+		is.SeverityID, is.Findings, is.Count = int(sev), int(findings), int(count)
+		is.FirstSeen, is.LastSeen = is.FirstSeen.UTC(), is.LastSeen.UTC()
+		out = append(out, is)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) list(ctx context.Context, table, key string, q store.Query) (store.Page, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > store.MaxPage {
+		limit = store.MaxPage
+	}
+	c := filters(q)
 	if !q.After.IsZero() {
 		var k any = q.After.Key
 		if key == "time" {
 			k = time.UnixMilli(q.After.Key).UTC()
 		}
-		add("(r."+key+" < $1? OR (r."+key+" = $1? AND r.id > $2?))", k, q.After.ID)
+		c.add("(r."+key+" < $1? OR (r."+key+" = $1? AND r.id > $2?))", k, q.After.ID)
 	}
+	where, args := c.where, c.args
 	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY r." + key + " DESC, r.id ASC LIMIT " + strconv.Itoa(limit+1)
 	rows, err := s.pool.Query(ctx, query, args...)

@@ -101,6 +101,7 @@ func aggregate(rows []store.Row) []agg {
 // columns holds a chunk's rows as one array per column.
 type columns struct {
 	tenant, fingerprint, product, format, sourceUID, resourceUID, title []string
+	issueKey                                                            []string
 	classUID, severityID                                                []int32
 	time, firstSeen, lastSeen                                           []time.Time
 	count, docHash                                                      []int64
@@ -110,7 +111,7 @@ func (c *columns) reset() {
 	*c = columns{tenant: c.tenant[:0], fingerprint: c.fingerprint[:0], product: c.product[:0], format: c.format[:0],
 		sourceUID: c.sourceUID[:0], resourceUID: c.resourceUID[:0], title: c.title[:0], classUID: c.classUID[:0],
 		severityID: c.severityID[:0], time: c.time[:0], firstSeen: c.firstSeen[:0], lastSeen: c.lastSeen[:0],
-		count: c.count[:0], docHash: c.docHash[:0]}
+		count: c.count[:0], docHash: c.docHash[:0], issueKey: c.issueKey[:0]}
 }
 
 func (c *columns) add(g *agg) {
@@ -129,18 +130,19 @@ func (c *columns) add(g *agg) {
 	c.lastSeen = append(c.lastSeen, ms(l.Seen))
 	c.count = append(c.count, g.k)
 	c.docHash = append(c.docHash, g.hash)
+	c.issueKey = append(c.issueKey, textSafe(l.IssueKey))
 }
 
 func (c *columns) args() []any {
 	return []any{c.tenant, c.fingerprint, c.classUID, c.severityID, c.product, c.format, c.sourceUID, c.resourceUID,
-		c.title, c.time, c.firstSeen, c.lastSeen, c.count, c.docHash}
+		c.title, c.time, c.firstSeen, c.lastSeen, c.count, c.docHash, c.issueKey}
 }
 
-const recordCols = "tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, count, doc_hash"
+const recordCols = "tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, count, doc_hash, issue_key"
 
 // fromArrays is the FROM item that turns columns.args into rows, in order.
 const fromArrays = "unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]," +
-	" $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::bigint[], $14::bigint[]) WITH ORDINALITY AS u(" + recordCols + ", ord)"
+	" $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::bigint[], $14::bigint[], $15::text[]) WITH ORDINALITY AS u(" + recordCols + ", ord)"
 
 // upsertSQL inserts new fingerprints and updates those whose stored
 // document has the same hash. A conflicting row whose hash differs is
@@ -149,7 +151,7 @@ func upsertSQL(table string) string {
 	return "INSERT INTO " + table + " AS t (" + recordCols + ") SELECT " + recordCols + " FROM " + fromArrays + " ORDER BY ord" +
 		" ON CONFLICT (fingerprint) DO UPDATE SET count = t.count + excluded.count, last_seen = excluded.last_seen," +
 		" severity_id = excluded.severity_id, class_uid = excluded.class_uid, format = excluded.format," +
-		" resource_uid = excluded.resource_uid, title = excluded.title, time = excluded.time" +
+		" resource_uid = excluded.resource_uid, title = excluded.title, time = excluded.time, issue_key = excluded.issue_key" +
 		" WHERE t.doc_hash = excluded.doc_hash RETURNING id, fingerprint, count"
 }
 
@@ -158,7 +160,7 @@ func upsertSQL(table string) string {
 func changedSQL(table string) string {
 	return "UPDATE " + table + " AS t SET count = t.count + u.count, last_seen = u.last_seen, severity_id = u.severity_id," +
 		" class_uid = u.class_uid, format = u.format, resource_uid = u.resource_uid, title = u.title, time = u.time," +
-		" doc_hash = u.doc_hash FROM " + fromArrays + " WHERE t.fingerprint = u.fingerprint RETURNING t.id, t.fingerprint, t.count"
+		" doc_hash = u.doc_hash, issue_key = u.issue_key FROM " + fromArrays + " WHERE t.fingerprint = u.fingerprint RETURNING t.id, t.fingerprint, t.count"
 }
 
 func docsSQL(table string) string {

@@ -26,7 +26,7 @@ const (
 // columns) well under SQLite's 32766-variable limit.
 const importRowsPerStatement = 500
 
-const storedColumns = "id, tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, count, doc_hash"
+const storedColumns = "id, tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, count, doc_hash, issue_key"
 
 const jobColumns = "id, tenant, name, format, status, batches, batches_done, records, findings_new, findings_updated, events, created_at, updated_at"
 
@@ -79,7 +79,7 @@ func exportTable(ctx context.Context, tx *sql.Tx, t store.Table, fn func(store.T
 			var r store.StoredRecord
 			var tm, first, last int64
 			if err := rows.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.SourceUID,
-				&r.ResourceUID, &r.Title, &tm, &first, &last, &r.Count, &r.DocHash); err != nil {
+				&r.ResourceUID, &r.Title, &tm, &first, &last, &r.Count, &r.DocHash, &r.IssueKey); err != nil {
 				return err
 			}
 			r.Time, r.FirstSeen, r.LastSeen = time.UnixMilli(tm).UTC(), time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
@@ -189,7 +189,7 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 		row = func(i int, args []any) []any {
 			r := &rows.Records[i]
 			return append(args, r.ID, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
-				r.ResourceUID, r.Title, r.Time.UnixMilli(), r.FirstSeen.UnixMilli(), r.LastSeen.UnixMilli(), r.Count, r.DocHash)
+				r.ResourceUID, r.Title, r.Time.UnixMilli(), r.FirstSeen.UnixMilli(), r.LastSeen.UnixMilli(), r.Count, r.DocHash, r.IssueKey)
 		}
 	case store.TableFindingDocs, store.TableEventDocs:
 		cols, n = "id, ocsf", len(rows.Docs)

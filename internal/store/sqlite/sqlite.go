@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,16 +158,16 @@ func (a *appender) UpsertEvents(ctx context.Context, rows []store.Row) (store.Up
 
 func upsertSQL(table string, n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + table + " (tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, doc_hash) VALUES ")
+	b.WriteString("INSERT INTO " + table + " (tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, doc_hash, issue_key) VALUES ")
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	b.WriteString(" ON CONFLICT (fingerprint) DO UPDATE SET count = " + table + ".count + 1, last_seen = excluded.last_seen," +
 		" severity_id = excluded.severity_id, class_uid = excluded.class_uid, format = excluded.format, resource_uid = excluded.resource_uid," +
-		" title = excluded.title, time = excluded.time, doc_hash = excluded.doc_hash RETURNING id, fingerprint, count")
+		" title = excluded.title, time = excluded.time, doc_hash = excluded.doc_hash, issue_key = excluded.issue_key RETURNING id, fingerprint, count")
 	return b.String()
 }
 
@@ -260,7 +263,7 @@ func (a *appender) upsertChunk(ctx context.Context, table string, rows []store.R
 	for i := range rows {
 		r := &rows[i]
 		a.args = append(a.args, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
-			r.ResourceUID, r.Title, r.Time.UnixMilli(), r.Seen.UnixMilli(), r.Seen.UnixMilli(), hashes[last[r.Fingerprint]])
+			r.ResourceUID, r.Title, r.Time.UnixMilli(), r.Seen.UnixMilli(), r.Seen.UnixMilli(), hashes[last[r.Fingerprint]], r.IssueKey)
 	}
 	qr, err = st.QueryContext(ctx, a.args...)
 	if err != nil {
@@ -360,7 +363,7 @@ func (a *appender) Rollback() error {
 	return nil
 }
 
-const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
+const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.issue_key, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
 
 func fromJoined(table string) string {
 	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
@@ -369,7 +372,7 @@ func fromJoined(table string) string {
 func scanRecord(sc interface{ Scan(...any) error }) (store.Record, error) {
 	var r store.Record
 	var tm, first, last int64
-	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &tm, &r.Count, &first, &last, &r.OCSF)
+	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey, &tm, &r.Count, &first, &last, &r.OCSF)
 	r.Time = time.UnixMilli(tm).UTC()
 	r.FirstSeen = time.UnixMilli(first).UTC()
 	r.LastSeen = time.UnixMilli(last).UTC()
@@ -391,26 +394,8 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	if limit <= 0 || limit > store.MaxPage {
 		limit = store.MaxPage
 	}
-	where := []string{"r.tenant = ?"}
-	args := []any{q.Tenant}
-	if len(q.Severities) > 0 {
-		where = append(where, "r.severity_id IN ("+placeholders(len(q.Severities))+")")
-		for _, v := range q.Severities {
-			args = append(args, v)
-		}
-	}
-	if len(q.Classes) > 0 {
-		where = append(where, "r.class_uid IN ("+placeholders(len(q.Classes))+")")
-		for _, v := range q.Classes {
-			args = append(args, v)
-		}
-	}
-	if len(q.Products) > 0 {
-		where = append(where, "lower(r.product) IN ("+placeholders(len(q.Products))+")")
-		for _, v := range q.Products {
-			args = append(args, strings.ToLower(v))
-		}
-	}
+	whereSQL, args := filters(q)
+	where := []string{whereSQL}
 	if !q.After.IsZero() {
 		where = append(where, "(r."+key+" < ? OR (r."+key+" = ? AND r.id > ?))")
 		args = append(args, q.After.Key, q.After.Key, q.After.ID)
@@ -446,6 +431,35 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	return p, nil
 }
 
+// filters turns a query's tenant and filters into a WHERE clause over r.
+func filters(q store.Query) (string, []any) {
+	where := []string{"r.tenant = ?"}
+	args := []any{q.Tenant}
+	if len(q.Severities) > 0 {
+		where = append(where, "r.severity_id IN ("+placeholders(len(q.Severities))+")")
+		for _, v := range q.Severities {
+			args = append(args, v)
+		}
+	}
+	if len(q.Classes) > 0 {
+		where = append(where, "r.class_uid IN ("+placeholders(len(q.Classes))+")")
+		for _, v := range q.Classes {
+			args = append(args, v)
+		}
+	}
+	if len(q.Products) > 0 {
+		where = append(where, "lower(r.product) IN ("+placeholders(len(q.Products))+")")
+		for _, v := range q.Products {
+			args = append(args, strings.ToLower(v))
+		}
+	}
+	if q.IssueKey != "" {
+		where = append(where, "r.issue_key = ?")
+		args = append(args, q.IssueKey)
+	}
+	return strings.Join(where, " AND "), args
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
@@ -470,6 +484,72 @@ func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.
 		return store.Record{}, fmt.Errorf("sqlite: reading %s %d: %w", table, id, err)
 	}
 	return r, nil
+}
+
+// Sources returns the products behind each of the tenant's issue keys.
+func (s *Store) Sources(ctx context.Context, tenant string, keys []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		args := []any{tenant}
+		for _, k := range keys[:n] {
+			args = append(args, k)
+		}
+		rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT issue_key, product FROM findings WHERE tenant = ? AND issue_key IN ("+placeholders(n)+") ORDER BY issue_key, product", args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: reading sources: %w", err)
+		}
+		for rows.Next() {
+			var k, p string
+			if err := rows.Scan(&k, &p); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlite: reading sources: %w", err)
+			}
+			out[k] = append(out[k], p)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("sqlite: reading sources: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return out, nil
+}
+
+// Issues groups the tenant's findings by issue key.
+func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.Issue, error) {
+	where, args := filters(q)
+	limit := q.Limit
+	if limit <= 0 || limit > store.MaxPage {
+		limit = store.MaxPage
+	}
+	args = append(args, limit, max(offset, 0))
+	rows, err := s.r.QueryContext(ctx, `SELECT r.issue_key, max(r.severity_id), count(*), sum(r.count), min(r.first_seen), max(r.last_seen),
+		min(r.title), group_concat(DISTINCT r.product), group_concat(r.id)
+		FROM findings r WHERE `+where+` AND r.issue_key <> '' GROUP BY r.issue_key ORDER BY max(r.severity_id) DESC, r.issue_key LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: listing issues: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Issue
+	for rows.Next() {
+		var is store.Issue
+		var first, last int64
+		var products, ids string
+		if err := rows.Scan(&is.Key, &is.SeverityID, &is.Findings, &is.Count, &first, &last, &is.Title, &products, &ids); err != nil {
+			return nil, fmt.Errorf("sqlite: listing issues: %w", err)
+		}
+		is.FirstSeen, is.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
+		is.Sources = strings.Split(products, ",")
+		sort.Strings(is.Sources)
+		for _, id := range strings.Split(ids, ",") {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil && len(is.FindingIDs) < 100 {
+				is.FindingIDs = append(is.FindingIDs, n)
+			}
+		}
+		slices.Sort(is.FindingIDs)
+		out = append(out, is)
+	}
+	return out, rows.Err()
 }
 
 // Counts returns the tenant's number of findings and events.

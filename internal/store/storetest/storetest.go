@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"ClaimIsOncePerBatch", testClaim},
 		{"Jobs", testJobs},
+		{"IssuesAcrossTools", testIssues},
 		{"DuplicatesInOneCall", testDuplicates},
 		{"DocumentChangesBackAndForth", testDocChanges},
 		{"FieldsRoundTrip", testFields},
@@ -840,5 +841,60 @@ func SameContents(t *testing.T, a, b store.Store) {
 	jb, errB := b.Job(ctx, "a", "job-1")
 	if !reflect.DeepEqual(ja, jb) || (errA == nil) != (errB == nil) {
 		t.Errorf("job %+v (%v), then %+v (%v)", ja, errA, jb, errB)
+	}
+}
+
+func testIssues(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mk := func(fp, product, key string, sev int) store.Row {
+		r := row("a", fp, sev, t0)
+		r.Product, r.IssueKey = product, key
+		return r
+	}
+	write(t, s, []store.Row{
+		mk("i1", "Trivy", "vuln|cve-1|openssl@1|sha256:x", 3),
+		mk("i2", "Inspector", "vuln|cve-1|openssl@1|sha256:x", 4),
+		mk("i3", "Prowler", "control|s3.8|arn:aws:s3:::logs", 4),
+		mk("i4", "Trivy", "vuln|cve-2|curl@7|sha256:x", 2),
+		mk("i5", "Trivy", "", 5), // no key: not an issue
+	}, nil)
+	write(t, s, []store.Row{mk("i1", "Trivy", "vuln|cve-1|openssl@1|sha256:x", 3)}, nil) // i1 again
+	issues, err := s.Issues(ctx, store.Query{Tenant: "a"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issues) != 3 {
+		t.Fatalf("issues = %+v, want 3", issues)
+	}
+	first := issues[0] // severity 4 ties: ordered by key, "control|…" first
+	if first.Key != "control|s3.8|arn:aws:s3:::logs" || first.Findings != 1 {
+		t.Errorf("first issue = %+v", first)
+	}
+	cve := issues[1]
+	if cve.Key != "vuln|cve-1|openssl@1|sha256:x" || cve.Findings != 2 || cve.Count != 3 || cve.SeverityID != 4 ||
+		strings.Join(cve.Sources, ",") != "Inspector,Trivy" || len(cve.FindingIDs) != 2 {
+		t.Errorf("cross-tool issue = %+v, want 2 findings, count 3, severity 4, sources Inspector,Trivy", cve)
+	}
+	if page, _ := s.Issues(ctx, store.Query{Tenant: "a", Limit: 1}, 2); len(page) != 1 || page[0].Key != "vuln|cve-2|curl@7|sha256:x" {
+		t.Errorf("third issue by offset = %+v", page)
+	}
+	if other, _ := s.Issues(ctx, store.Query{Tenant: "b"}, 0); len(other) != 0 {
+		t.Errorf("tenant b sees issues %+v", other)
+	}
+	src, err := s.Sources(ctx, "a", []string{"vuln|cve-1|openssl@1|sha256:x", "control|s3.8|arn:aws:s3:::logs", "nope"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(src["vuln|cve-1|openssl@1|sha256:x"], ",") != "Inspector,Trivy" || len(src["control|s3.8|arn:aws:s3:::logs"]) != 1 || len(src["nope"]) != 0 {
+		t.Errorf("sources = %v", src)
+	}
+	members := all(t, s, store.Query{Tenant: "a", IssueKey: "vuln|cve-1|openssl@1|sha256:x"})
+	if len(members) != 2 || members[0].IssueKey != "vuln|cve-1|openssl@1|sha256:x" {
+		t.Errorf("findings of the issue = %+v", members)
+	}
+	// a re-ingest may change a finding's key
+	write(t, s, []store.Row{mk("i4", "Trivy", "vuln|cve-2|curl@8|sha256:x", 2)}, nil)
+	if got := all(t, s, store.Query{Tenant: "a", IssueKey: "vuln|cve-2|curl@8|sha256:x"}); len(got) != 1 {
+		t.Errorf("updated key not stored: %+v", got)
 	}
 }
