@@ -72,14 +72,20 @@ func (e *env) listCmd(what string) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				for _, r := range page.Records {
+				var outs []api.RecordOut
+				if output == "json" {
+					if outs, err = api.WithSources(ctx, st, tenant, page.Records); err != nil {
+						return err
+					}
+				}
+				for i, r := range page.Records {
 					switch output {
 					case "table":
 						ci, _ := ocsf.Class(r.ClassUID)
 						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, ocsf.SeverityName(r.SeverityID), classShort(ci, r.ClassUID),
 							r.Product, cut(r.Title, 60), cut(r.ResourceUID, 40), r.Count, r.LastSeen.Format(time.RFC3339))
 					case "json":
-						b, err := json.Marshal(api.ToOut(r))
+						b, err := json.Marshal(outs[i])
 						if err != nil {
 							return err
 						}
@@ -138,4 +144,77 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// issuesCmd builds `canopy issues`.
+func (e *env) issuesCmd() *cobra.Command {
+	var tenant, severity, source, class, output string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "issues [flags]",
+		Short: "List issues: findings grouped across tools by what they are about (most severe first)",
+		Long: `An issue is what several findings say about one thing: the same CVE in the
+same package of the same image (by digest) from several scanners, the same
+control failing on the same resource, or one rule's repeated alerts about one
+entity within an hour. Each finding stays intact; the issue lists its sources.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" {
+				return usageError{fmt.Errorf("--output must be table or json, not %q", output)}
+			}
+			if limit < 0 {
+				return usageError{fmt.Errorf("--limit must be 0 (all) or more")}
+			}
+			q, err := api.ParseQuery(tenant, severity, source, class, "")
+			if err != nil {
+				return usageError{err}
+			}
+			ctx := cmd.Context()
+			st, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var all []store.Issue
+			for offset := 0; ; {
+				q.Limit = store.MaxPage
+				if limit > 0 {
+					q.Limit = min(store.MaxPage, limit-len(all))
+				}
+				page, err := api.ListIssues(ctx, st, q, offset)
+				if err != nil {
+					return err
+				}
+				all = append(all, page...)
+				offset += len(page)
+				if len(page) < q.Limit || (limit > 0 && len(all) >= limit) {
+					break
+				}
+			}
+			if output == "json" {
+				if all == nil {
+					all = []store.Issue{}
+				}
+				b, err := json.MarshalIndent(all, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, string(b))
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEVERITY\tSOURCES\tFINDINGS\tCOUNT\tTITLE\tISSUE KEY")
+			for _, is := range all {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", is.Severity, strings.Join(is.Sources, ","), is.Findings, is.Count, cut(is.Title, 50), cut(is.Key, 70))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant to list")
+	cmd.Flags().StringVar(&severity, "severity", "", "only issues with findings of these severities, comma-separated")
+	cmd.Flags().StringVar(&source, "source", "", "only findings from these products, comma-separated")
+	cmd.Flags().StringVar(&class, "class", "", "only these finding classes: vulnerability, compliance, detection …")
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
+	cmd.Flags().StringVar(&output, "output", "table", "output: table or json")
+	return cmd
 }

@@ -261,3 +261,51 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestIssuesAcrossTools: Trivy and Inspector (through Security Hub) report
+// the same CVE in the same image; the two findings stay, as one issue with
+// two sources.
+func TestIssuesAcrossTools(t *testing.T) {
+	data := t.TempDir()
+	r := canopy(t, "", "ingest", "--data", data, "../../internal/dedup/testdata/trivy-ecr-repo-os.json", "../../internal/dedup/testdata/inspector-ecr-cve-2023-2650.asff.json")
+	if r.code != 0 {
+		t.Fatalf("ingest: %+v", r)
+	}
+	r = canopy(t, "", "issues", "--data", data, "--output", "json")
+	var issues []struct {
+		IssueKey   string `json:"issue_key"`
+		Sources    []string
+		Findings   int
+		FindingIDs []int64 `json:"finding_ids"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &issues); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	if len(issues) != 2 {
+		t.Fatalf("issues = %+v, want 2 (one shared CVE, one Trivy-only)", issues)
+	}
+	shared := issues[0]
+	if issues[1].Findings == 2 {
+		shared = issues[1]
+	}
+	if shared.Findings != 2 || strings.Join(shared.Sources, ",") != "Inspector,Trivy" || !strings.Contains(shared.IssueKey, "cve-2023-2650") {
+		t.Errorf("shared issue = %+v", shared)
+	}
+	r = canopy(t, "", "findings", "--data", data, "--output", "json")
+	var findings []struct {
+		IssueKey string `json:"issue_key"`
+		Sources  []string
+	}
+	json.Unmarshal([]byte(r.stdout), &findings)
+	if len(findings) != 3 {
+		t.Fatalf("findings = %d, want 3", len(findings))
+	}
+	for _, f := range findings {
+		if strings.Contains(f.IssueKey, "cve-2023-2650") && len(f.Sources) != 2 {
+			t.Errorf("finding %+v lacks its two sources", f)
+		}
+	}
+	if r = canopy(t, "", "issues", "--data", data); r.code != 0 || !strings.Contains(r.stdout, "Inspector,Trivy") {
+		t.Errorf("issues table: %+v", r)
+	}
+}

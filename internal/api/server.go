@@ -126,6 +126,7 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/ingests/{id}", store.RoleViewer, s.getJob, RoleIngest},
 		{"GET", "/api/v1/findings", store.RoleViewer, s.listFindings, RoleQuery},
 		{"GET", "/api/v1/findings/{id}", store.RoleViewer, s.getFinding, RoleQuery},
+		{"GET", "/api/v1/issues", store.RoleViewer, s.listIssues, RoleQuery},
 		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents, RoleQuery},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
@@ -349,6 +350,8 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 type RecordOut struct {
 	ID          int64           `json:"id"`
 	Fingerprint string          `json:"fingerprint"`
+	IssueKey    string          `json:"issue_key,omitempty"` // canonical key across tools (findings)
+	Sources     []string        `json:"sources,omitempty"`   // products that report the same issue`
 	Count       int             `json:"count"`
 	FirstSeen   time.Time       `json:"first_seen"`
 	LastSeen    time.Time       `json:"last_seen"`
@@ -357,7 +360,33 @@ type RecordOut struct {
 
 // ToOut converts a stored record for output.
 func ToOut(r store.Record) RecordOut {
-	return RecordOut{ID: r.ID, Fingerprint: r.Fingerprint, Count: r.Count, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, OCSF: r.OCSF}
+	return RecordOut{ID: r.ID, Fingerprint: r.Fingerprint, IssueKey: r.IssueKey, Count: r.Count, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, OCSF: r.OCSF}
+}
+
+// WithSources converts stored findings for output, each with the products
+// that report the same issue.
+func WithSources(ctx context.Context, st store.Querier, tenant string, recs []store.Record) ([]RecordOut, error) {
+	out := make([]RecordOut, 0, len(recs))
+	var keys []string
+	seen := map[string]bool{}
+	for _, r := range recs {
+		out = append(out, ToOut(r))
+		if r.IssueKey != "" && !seen[r.IssueKey] {
+			seen[r.IssueKey] = true
+			keys = append(keys, r.IssueKey)
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	src, err := st.Sources(ctx, tenant, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Sources = src[out[i].IssueKey]
+	}
+	return out, nil
 }
 
 // ListResponse is a page of findings or events.
@@ -445,6 +474,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error
 	if err != nil {
 		return badRequest("%v", err)
 	}
+	q.IssueKey = v.Get("issue")
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
@@ -460,9 +490,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error
 	if err != nil {
 		return err
 	}
-	out := ListResponse{Items: make([]RecordOut, 0, len(page.Records)), NextCursor: page.Next.String()}
-	for _, rec := range page.Records {
-		out.Items = append(out.Items, ToOut(rec))
+	out := ListResponse{NextCursor: page.Next.String()}
+	if out.Items, err = WithSources(r.Context(), s.opts.Store, p.Tenant, page.Records); err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -487,7 +517,56 @@ func (s *Server) one(w http.ResponseWriter, r *http.Request, events bool) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, ToOut(rec))
+	out, err := WithSources(r.Context(), s.opts.Store, p.Tenant, []store.Record{rec})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out[0])
+}
+
+// IssuesResponse is a page of issues.
+type IssuesResponse struct {
+	Items      []store.Issue `json:"items"`
+	NextOffset int           `json:"next_offset,omitempty"`
+}
+
+// ListIssues reads a page of issues with their severity captions.
+func ListIssues(ctx context.Context, st store.Querier, q store.Query, offset int) ([]store.Issue, error) {
+	issues, err := st.Issues(ctx, q, offset)
+	for i := range issues {
+		issues[i].Severity = ocsf.SeverityName(issues[i].SeverityID)
+	}
+	return issues, err
+}
+
+func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	v := r.URL.Query()
+	q, err := ParseQuery(p.Tenant, v.Get("severity"), v.Get("source"), v.Get("class"), v.Get("limit"))
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	offset := 0
+	if o := v.Get("offset"); o != "" {
+		if offset, err = strconv.Atoi(o); err != nil || offset < 0 {
+			return badRequest("bad offset %q", o)
+		}
+	}
+	issues, err := ListIssues(r.Context(), s.opts.Store, q, offset)
+	if err != nil {
+		return err
+	}
+	out := IssuesResponse{Items: issues}
+	if out.Items == nil {
+		out.Items = []store.Issue{}
+	}
+	if len(issues) == q.Limit {
+		out.NextOffset = offset + len(issues)
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getFinding(w http.ResponseWriter, r *http.Request) error { return s.one(w, r, false) }
