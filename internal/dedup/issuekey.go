@@ -22,7 +22,9 @@ var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 //     id) | package name @ installed version (epoch dropped, Debian-style
 //     release joined) | artifact (the image digest when one is named
 //     anywhere in the resource, else the resource uid);
-//   - compliance: "control|" the control id | the resource uid;
+//   - compliance: "control|" the control ([CanonicalControl]: Security Hub
+//     and Prowler controls become the CIS control they check) | the
+//     resource uid;
 //   - detections: "detect|" product | rule | entity | the hour of the alert,
 //     so that repeated alerts collapse into one issue with a count.
 //
@@ -40,7 +42,7 @@ func IssueKey(rec ocsf.Record) string {
 		if control == "" {
 			return ""
 		}
-		return join("control", control, resourceUID(f.Resources))
+		return join("control", CanonicalControl(control), resourceUID(f.Resources))
 	case *ocsf.DetectionFinding:
 		rule := f.FindingInfo.Title
 		if a := f.FindingInfo.Analytic; a != nil && a.UID != "" {

@@ -102,3 +102,34 @@ func TestIssueKey(t *testing.T) {
 }
 
 func sixtyfour(c byte) string { return string(bytes.Repeat([]byte{c}, 64)) }
+
+// TestSamePublicBucketAcrossTools: Security Hub's S3.8 and Prowler's
+// bucket-level public access check, failing on the same bucket, are one
+// issue: both become CIS AWS 3.0 control 2.1.4.
+func TestSamePublicBucketAcrossTools(t *testing.T) {
+	sh := decode(t, "testdata/securityhub-s3.8-public-bucket.asff.json")
+	pr := decode(t, "testdata/prowler5-s3-public-bucket.ocsf.json")
+	if len(sh) != 1 || len(pr) != 1 {
+		t.Fatalf("decoded %d and %d", len(sh), len(pr))
+	}
+	want := "control|cis-aws-3.0:2.1.4|arn:aws:s3:::acme-customer-exports"
+	if a, b := dedup.IssueKey(sh[0]), dedup.IssueKey(pr[0]); a != want || b != want {
+		t.Errorf("issue keys\nsecurity hub %s\nprowler      %s\nwant         %s", a, b, want)
+	}
+}
+
+func TestCanonicalControl(t *testing.T) {
+	for in, want := range map[string]string{
+		"S3.8":                                  "cis-aws-3.0:2.1.4",
+		"s3.8":                                  "cis-aws-3.0:2.1.4",
+		"s3_account_level_public_access_blocks": "cis-aws-3.0:2.1.4",
+		"iam_root_mfa_enabled":                  "cis-aws-3.0:1.5",
+		"IAM.9":                                 "cis-aws-3.0:1.5",
+		"actiontrail_multi_region_enabled":      "cis-alicloud-2.0:2.1",
+		"KSV-0001":                              "KSV-0001",
+	} {
+		if got := dedup.CanonicalControl(in); got != want {
+			t.Errorf("CanonicalControl(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,3 @@
+package dedup
+
+//go:generate go run ./gencontrols ../../../shared/reference controls.json
