@@ -9,6 +9,14 @@
 // from the record's content. The pipeline fingerprints every record before it
 // is stored; the store upserts on the fingerprint.
 //
-// Canonical keys that join what different tools say about the same weakness
-// (cross-tool deduplication) build on this package later in the flow.
+// An issue key ([IssueKey]) joins what different tools say about the same
+// thing: the same CVE in the same package of the same image, the same
+// control (named as the CIS control it checks, see [CanonicalControl])
+// failing on the same resource, or one rule's repeated alerts about one
+// entity within an hour. Findings keep their own fingerprints; the store
+// groups them into issues by key.
+//
+// The control tables are data: controls.json is generated from the CIS
+// reference files by gencontrols (go generate), securityhub-cis.json is kept
+// by hand. Both are embedded and read once.
 package dedup
