@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -19,32 +18,28 @@ func Explain(r Result) string {
 		return b.String()
 	}
 	b.WriteByte('\n')
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	// AlignRight right-aligns every column; we want text left and numbers
-	// right, so the text cells are padded by hand.
-	nameW, valW := len("FACTOR"), len("VALUE")
+	nameW, valW, wW := len("FACTOR"), len("VALUE"), len("WEIGHT")
 	for _, f := range r.Factors {
 		nameW = max(nameW, len(f.Name))
 		valW = max(valW, len(formatValue(f.Value)))
+		wW = max(wW, len(formatWeight(f.Weight)))
 	}
-	row := func(name, val, weight, contrib, detail string) {
-		fmt.Fprintf(tw, "%-*s\t%-*s\t%s\t%s\t  %s\n", nameW, name, valW, val, weight, contrib, detail)
+	row := func(name, val, weight, points, detail string) {
+		line := fmt.Sprintf("%-*s  %-*s  %*s  %6s  %s", nameW, name, valW, val, wW, weight, points, detail)
+		b.WriteString(strings.TrimRight(line, " "))
+		b.WriteByte('\n')
 	}
 	row("FACTOR", "VALUE", "WEIGHT", "POINTS", "DETAIL")
 	sum := 0
 	for _, f := range r.Factors {
-		row(f.Name, formatValue(f.Value), strconv.FormatFloat(f.Weight, 'g', -1, 64), strconv.Itoa(f.Contribution), f.Detail)
+		row(f.Name, formatValue(f.Value), formatWeight(f.Weight), strconv.Itoa(f.Contribution), f.Detail)
 		sum += f.Contribution
 	}
 	row("total", "", "", strconv.Itoa(sum), "")
-	tw.Flush()
-	// tabwriter pads the last cell; trim trailing blanks per line.
-	lines := strings.Split(b.String(), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ")
-	}
-	return strings.Join(lines, "\n")
+	return b.String()
 }
+
+func formatWeight(w float64) string { return strconv.FormatFloat(w, 'g', -1, 64) }
 
 func formatValue(v any) string {
 	switch x := v.(type) {
