@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -60,6 +61,25 @@ type mappingRule struct {
 	Tactic         string   `yaml:"tactic"`
 	Technique      string   `yaml:"technique"`
 	WhenRequestHas []string `yaml:"when_request_has"`
+	// WhenRequestWorldCIDR: only if the request names a /0 CIDR.
+	WhenRequestWorldCIDR bool `yaml:"when_request_world_cidr"`
+}
+
+// applies reports whether r's request conditions hold for request data.
+func (r mappingRule) applies(data any) bool {
+	if len(r.WhenRequestHas) > 0 && !hasString(data, 0, func(s string) bool { return slices.Contains(r.WhenRequestHas, s) }) {
+		return false
+	}
+	if r.WhenRequestWorldCIDR && !hasString(data, 0, worldCIDR) {
+		return false
+	}
+	return true
+}
+
+// worldCIDR reports a CIDR of prefix length 0: the whole address space.
+func worldCIDR(s string) bool {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	return err == nil && p.Bits() == 0
 }
 
 // tacticTable is the parsed, indexed mapping. It is built once and never
@@ -334,7 +354,7 @@ func (t *tacticTable) fromSource(rec ocsf.Record, fi *ocsf.FindingInfo) []Tactic
 			op = b.Metadata.EventCode
 		}
 		for _, r := range t.apiOps[op] {
-			if len(r.WhenRequestHas) == 0 || hasString(data, r.WhenRequestHas, 0) {
+			if r.applies(data) {
 				out = append(out, t.byKey[r.Tactic])
 			}
 		}
@@ -395,23 +415,23 @@ func findingTypes(fi *ocsf.FindingInfo) []string {
 }
 
 // hasString reports whether some string within v (maps and slices walked to
-// a small depth) equals one of want.
-func hasString(v any, want []string, depth int) bool {
-	if depth > 6 {
+// a bounded depth) satisfies match.
+func hasString(v any, depth int, match func(string) bool) bool {
+	if depth > 12 {
 		return false
 	}
 	switch x := v.(type) {
 	case string:
-		return slices.Contains(want, x)
+		return match(x)
 	case map[string]any:
 		for _, e := range x {
-			if hasString(e, want, depth+1) {
+			if hasString(e, depth+1, match) {
 				return true
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if hasString(e, want, depth+1) {
+			if hasString(e, depth+1, match) {
 				return true
 			}
 		}
