@@ -2,39 +2,20 @@ package dedup_test
 
 import (
 	"bytes"
-	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/canopy-sec/canopy/internal/dedup"
-	"github.com/canopy-sec/canopy/internal/ingest"
+	"github.com/canopy-sec/canopy/internal/ingest/ingesttest"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
-
-func decode(t *testing.T, path string) []ocsf.Record {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, r, err := ingest.Builtin().Open("", bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []ocsf.Record
-	if err := f.Decode(context.Background(), r, func(rec ocsf.Record) error { out = append(out, rec); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestSameCVESameImageAcrossTools: Trivy and Amazon Inspector (through
 // Security Hub) report CVE-2023-2650 in openssl of the same ECR image; both
 // findings get one issue key, and Trivy's other CVE another.
 func TestSameCVESameImageAcrossTools(t *testing.T) {
-	trivy := decode(t, "testdata/trivy-ecr-repo-os.json")
-	inspector := decode(t, "testdata/inspector-ecr-cve-2023-2650.asff.json")
+	trivy := ingesttest.Decode(t, "testdata/trivy-ecr-repo-os.json")
+	inspector := ingesttest.Decode(t, "testdata/inspector-ecr-cve-2023-2650.asff.json")
 	if len(trivy) != 2 || len(inspector) != 1 {
 		t.Fatalf("decoded %d and %d records", len(trivy), len(inspector))
 	}
@@ -107,8 +88,8 @@ func sixtyfour(c byte) string { return string(bytes.Repeat([]byte{c}, 64)) }
 // bucket-level public access check, failing on the same bucket, are one
 // issue: both become CIS AWS 3.0 control 2.1.4.
 func TestSamePublicBucketAcrossTools(t *testing.T) {
-	sh := decode(t, "testdata/securityhub-s3.8-public-bucket.asff.json")
-	pr := decode(t, "testdata/prowler5-s3-public-bucket.ocsf.json")
+	sh := ingesttest.Decode(t, "testdata/securityhub-s3.8-public-bucket.asff.json")
+	pr := ingesttest.Decode(t, "testdata/prowler5-s3-public-bucket.ocsf.json")
 	if len(sh) != 1 || len(pr) != 1 {
 		t.Fatalf("decoded %d and %d", len(sh), len(pr))
 	}

@@ -1,35 +1,14 @@
 package risk_test
 
 import (
-	"bytes"
-	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/canopy-sec/canopy/internal/ingest"
+	"github.com/canopy-sec/canopy/internal/ingest/ingesttest"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 	"github.com/canopy-sec/canopy/internal/risk"
 )
-
-// decode runs a real tool output through Canopy's decoders.
-func decode(t testing.TB, path string) []ocsf.Record {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, r, err := ingest.Builtin().Open("", bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []ocsf.Record
-	if err := f.Decode(context.Background(), r, func(rec ocsf.Record) error { out = append(out, rec); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func TestFromFindings(t *testing.T) {
 	now := time.Date(2024, 5, 3, 0, 0, 0, 0, time.UTC)
@@ -105,7 +84,7 @@ assets:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := risk.FromFindings(decode(t, tt.path), ctx, tt.kev, now)
+			in := risk.FromFindings(ingesttest.Decode(t, tt.path), ctx, tt.kev, now)
 			check(t, "as of", in.AsOf, now)
 			tt.want(t, in)
 			r := risk.Score(in, risk.DefaultWeights())
