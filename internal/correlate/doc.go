@@ -25,5 +25,12 @@
 // data/technique-to-tactics.json, a copy of MITRE's mapping (see
 // data/LICENSE-ATTACK.txt). The embedded data is parsed once, on first use.
 //
-// Not its job yet: grouping records into incidents, entity weights, risk.
+// [Build] groups records into incidents: two records are linked when they
+// share an entity that is not common (Common entities, and entities seen in
+// more than a share of all records, like a NAT address, are skipped) within
+// a time window; an incident is a connected group, with its linking entities
+// (rarest first), its tactics in kill-chain order, its span and a title.
+//
+// Not its job yet: storing incidents as OCSF Incident Findings, updating
+// them on ingest, and their risk (internal/risk scores what it is given).
 package correlate

@@ -1,0 +1,200 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/canopy-sec/canopy/internal/ocsf"
+)
+
+// Member is one finding or event offered to correlation.
+type Member struct {
+	ID     int64 // the record's id in the store
+	Time   time.Time
+	Record ocsf.Record
+}
+
+// Options tunes [Build]. The zero value gives the defaults.
+type Options struct {
+	// Window is how far apart in time two records sharing an entity may be
+	// and still be linked; default 24 hours.
+	Window time.Duration
+	// MaxShare: an entity seen in more than this share of the records (and
+	// in more than MinCommon records) is too common to link them, like a NAT
+	// gateway's address; default 0.05.
+	MaxShare float64
+	// MinCommon is the count below which no entity is too common; default 5.
+	MinCommon int
+	// MinMembers is the smallest incident; default 2.
+	MinMembers int
+}
+
+func (o *Options) defaults() {
+	if o.Window <= 0 {
+		o.Window = 24 * time.Hour
+	}
+	if o.MaxShare <= 0 {
+		o.MaxShare = 0.05
+	}
+	if o.MinCommon <= 0 {
+		o.MinCommon = 5
+	}
+	if o.MinMembers <= 0 {
+		o.MinMembers = 2
+	}
+}
+
+// Incident is a group of findings and events that share entities closely in
+// time: one story told by several records, possibly from several tools.
+type Incident struct {
+	Members  []int64  // ids of the member records, in time order
+	Entities []Entity // the entities that link them, rarest first
+	Tactics  []Tactic // ATT&CK tactics of the members, in kill-chain order
+	First    time.Time
+	Last     time.Time
+	Title    string
+}
+
+// Build groups members into incidents: two records are linked when they
+// share an entity that is not common (see [Options]) and lie within the
+// window of each other; an incident is a connected group of at least
+// MinMembers records. It is deterministic: the same members give the same
+// incidents, ordered by their first record's time.
+func Build(members []Member, opts Options) []Incident {
+	opts.defaults()
+	n := len(members)
+	ents := make([][]Entity, n)
+	count := map[Entity]int{}
+	for i, m := range members {
+		for _, e := range Entities(m.Record) {
+			if e.Common {
+				continue
+			}
+			ents[i] = append(ents[i], e)
+			count[e]++
+		}
+	}
+	limit := max(opts.MinCommon, int(opts.MaxShare*float64(n)))
+	// members of each linking entity, in time order
+	byEntity := map[Entity][]int{}
+	for i := range members {
+		for _, e := range ents[i] {
+			if c := count[e]; c >= 2 && c <= limit {
+				byEntity[e] = append(byEntity[e], i)
+			}
+		}
+	}
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	linked := make(map[int]map[Entity]bool)
+	for e, idx := range byEntity {
+		sort.Slice(idx, func(a, b int) bool { return members[idx[a]].Time.Before(members[idx[b]].Time) })
+		for k := 1; k < len(idx); k++ {
+			a, b := idx[k-1], idx[k]
+			if members[b].Time.Sub(members[a].Time) > opts.Window {
+				continue
+			}
+			ra, rb := find(a), find(b)
+			if ra != rb {
+				parent[rb] = ra
+			}
+			for _, x := range []int{a, b} {
+				if linked[x] == nil {
+					linked[x] = map[Entity]bool{}
+				}
+				linked[x][e] = true
+			}
+		}
+	}
+	groups := map[int][]int{}
+	for i := range members {
+		if linked[i] != nil {
+			r := find(i)
+			groups[r] = append(groups[r], i)
+		}
+	}
+	var out []Incident
+	for _, g := range groups {
+		if len(g) < opts.MinMembers {
+			continue
+		}
+		out = append(out, incident(members, g, linked, count))
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if !out[a].First.Equal(out[b].First) {
+			return out[a].First.Before(out[b].First)
+		}
+		return out[a].Members[0] < out[b].Members[0]
+	})
+	return out
+}
+
+func incident(members []Member, g []int, linked map[int]map[Entity]bool, count map[Entity]int) Incident {
+	sort.Slice(g, func(a, b int) bool {
+		ma, mb := members[g[a]], members[g[b]]
+		if !ma.Time.Equal(mb.Time) {
+			return ma.Time.Before(mb.Time)
+		}
+		return ma.ID < mb.ID
+	})
+	inc := Incident{First: members[g[0]].Time, Last: members[g[len(g)-1]].Time}
+	seenEnt := map[Entity]bool{}
+	seenTac := map[string]bool{}
+	for _, i := range g {
+		inc.Members = append(inc.Members, members[i].ID)
+		for e := range linked[i] {
+			if !seenEnt[e] {
+				seenEnt[e] = true
+				inc.Entities = append(inc.Entities, e)
+			}
+		}
+		for _, t := range Tactics(members[i].Record) {
+			if !seenTac[t.ID] {
+				seenTac[t.ID] = true
+				inc.Tactics = append(inc.Tactics, t)
+			}
+		}
+	}
+	sort.Slice(inc.Entities, func(a, b int) bool {
+		ea, eb := inc.Entities[a], inc.Entities[b]
+		if count[ea] != count[eb] {
+			return count[ea] < count[eb]
+		}
+		if ea.Kind != eb.Kind {
+			return ea.Kind < eb.Kind
+		}
+		return ea.Value < eb.Value
+	})
+	SortByKillChain(inc.Tactics)
+	inc.Title = title(inc)
+	return inc
+}
+
+// title names the incident by its stages and its rarest entities.
+func title(inc Incident) string {
+	var stages []string
+	for _, t := range inc.Tactics {
+		stages = append(stages, t.Name)
+	}
+	var names []string
+	for _, e := range inc.Entities[:min(3, len(inc.Entities))] {
+		names = append(names, e.Value)
+	}
+	what := fmt.Sprintf("%d related records", len(inc.Members))
+	if len(stages) > 0 {
+		what = strings.Join(stages, " → ")
+	}
+	return what + " involving " + strings.Join(names, ", ")
+}
