@@ -309,3 +309,58 @@ func TestIssuesAcrossTools(t *testing.T) {
 		t.Errorf("issues table: %+v", r)
 	}
 }
+
+// TestIncidentFromSeveralTools is issue 4's scenario check through the CLI:
+// GuardDuty's SSH brute force and CloudTrail's sign-in, access key, public
+// bucket and stopped trail from the same address and user become one
+// incident with its tactics in kill-chain order; routine activity (40 users
+// behind one NAT address, another user a week later) stays out.
+func TestIncidentFromSeveralTools(t *testing.T) {
+	data := t.TempDir()
+	files, _ := filepath.Glob("testdata/intrusion/*.json*")
+	if r := canopy(t, "", append([]string{"ingest", "--data", data}, files...)...); r.code != 0 {
+		t.Fatalf("ingest: %+v", r)
+	}
+	r := canopy(t, "", "incidents", "--data", data, "--output", "json")
+	var incs []struct {
+		ID      string
+		Members []string
+		Tactics []struct {
+			ID    string
+			Order int
+		}
+		Risk struct {
+			Score   int
+			Factors []struct{ Contribution int }
+		}
+		OCSF map[string]any
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &incs); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	if len(incs) != 1 {
+		t.Fatalf("%d incidents, want 1: %s", len(incs), r.stdout)
+	}
+	in := incs[0]
+	if strings.Join(in.Members, ",") != "finding:1,event:1,event:2,event:3,event:4" {
+		t.Errorf("members = %v", in.Members)
+	}
+	if len(in.Tactics) < 4 {
+		t.Errorf("tactics = %+v, want at least 4", in.Tactics)
+	}
+	for i := 1; i < len(in.Tactics); i++ {
+		if in.Tactics[i-1].Order > in.Tactics[i].Order {
+			t.Errorf("tactics out of kill-chain order: %+v", in.Tactics)
+		}
+	}
+	sum := 0
+	for _, f := range in.Risk.Factors {
+		sum += f.Contribution
+	}
+	if sum != in.Risk.Score || in.Risk.Score <= 0 {
+		t.Errorf("risk %d, contributions sum to %d", in.Risk.Score, sum)
+	}
+	if in.OCSF["class_uid"] != float64(2005) || in.OCSF["finding_info_list"] == nil {
+		t.Errorf("ocsf = %v", in.OCSF)
+	}
+}

@@ -38,14 +38,14 @@ const (
 // Entity is one thing a record is about, in a normalized form so that the
 // same thing reported by different tools has the same Kind and Value.
 type Entity struct {
-	Kind  Kind
-	Value string
+	Kind  Kind   `json:"kind"`
+	Value string `json:"value"`
 	// Common marks values that are shared by nearly everything in an estate
 	// and so say little on their own: cloud provider API domains
 	// (*.amazonaws.com …), AWS-managed policy ARNs, a bare account id, and
 	// Kubernetes' anonymous and control-plane users. They are kept so that
 	// callers can show them, but should not join records by themselves.
-	Common bool
+	Common bool `json:"common,omitempty"`
 }
 
 // Entities returns the entities rec names, once each, in the order they are

@@ -1,7 +1,12 @@
 package correlate_test
 
 import (
+	"os"
+
+	json "github.com/goccy/go-json"
+
 	"fmt"
+	"github.com/canopy-sec/canopy/internal/ocsf/ocsfschema"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +130,41 @@ func BenchmarkBuild(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 		})
+	}
+}
+
+func TestToOCSFIsValid(t *testing.T) {
+	alice := "arn:aws:iam::111122223333:user/alice"
+	ms := []correlate.Member{
+		incDetection("UnauthorizedAccess:EC2/SSHBruteForce", "TA0006", "203.0.113.50", "i-0abc1234def567890", t0),
+		incAPICall("ConsoleLogin", alice, "203.0.113.50", t0.Add(time.Minute)),
+	}
+	recs := map[int64]ocsf.Record{}
+	for i := range ms {
+		ms[i].ID = int64(i + 1)
+		recs[ms[i].ID] = ms[i].Record
+	}
+	incs := correlate.Build(ms, correlate.Options{})
+	if len(incs) != 1 {
+		t.Fatalf("%d incidents", len(incs))
+	}
+	f := correlate.ToOCSF(incs[0], recs, "inc-1")
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ocsfschema.Load(os.DirFS("../ocsf/ocsfschema/testdata/schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := s.ValidateJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s", p)
+	}
+	if len(f.FindingInfoList) != 2 || f.SeverityID != 0 && f.Severity == "" {
+		t.Errorf("incident %s", b)
 	}
 }

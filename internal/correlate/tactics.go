@@ -20,12 +20,12 @@ import (
 // Tactic is an ATT&CK Enterprise tactic with its kill-chain position.
 type Tactic struct {
 	// ID is the ATT&CK id, e.g. "TA0005".
-	ID string
+	ID string `json:"id"`
 	// Name is the ATT&CK name, e.g. "Defense Evasion".
-	Name string
+	Name string `json:"name"`
 	// Order is the 1-based kill-chain position (1 = Reconnaissance,
 	// 14 = Impact); 0 for a tactic ATT&CK does not know.
-	Order int
+	Order int `json:"order"`
 }
 
 //go:embed data/tactics.yaml

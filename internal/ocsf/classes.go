@@ -248,6 +248,9 @@ type VendorAttributes struct {
 // SourceUID implements [Record]: finding_info.uid.
 func (f *Finding) SourceUID() string { return f.FindingInfo.UID }
 
+// Info returns the finding's finding_info.
+func (f *Finding) Info() *FindingInfo { return &f.FindingInfo }
+
 // Title implements [Record]: finding_info.title, else the message.
 func (f *Finding) Title() string {
 	if f.FindingInfo.Title != "" {
@@ -469,4 +472,42 @@ func (p *ProcessActivity) Title() string {
 		return p.Process.CmdLine
 	}
 	return p.Process.Name
+}
+
+// IncidentFinding is OCSF class 2005: an incident built from findings and
+// events. The incident profile is implied and listed (see NewIncidentFinding).
+type IncidentFinding struct {
+	Base
+	FindingInfoList []FindingInfo `json:"finding_info_list"`
+	Desc            string        `json:"desc,omitempty"`
+	Assignee        *User         `json:"assignee,omitempty"`
+	AssigneeGroup   *Group        `json:"assignee_group,omitempty"`
+	PriorityID      int           `json:"priority_id,omitempty"`
+	Priority        string        `json:"priority,omitempty"`
+	ImpactScore     *int          `json:"impact_score,omitempty"`
+	ConfidenceID    int           `json:"confidence_id,omitempty"`
+	Confidence      string        `json:"confidence,omitempty"`
+}
+
+// SourceUID implements [Record]: the first member's uid stands for the
+// incident only when the incident has no uid of its own (metadata.uid).
+func (f *IncidentFinding) SourceUID() string {
+	if f.Metadata.UID != "" {
+		return f.Metadata.UID
+	}
+	if len(f.FindingInfoList) > 0 {
+		return f.FindingInfoList[0].UID
+	}
+	return ""
+}
+
+// Title implements [Record]: the description.
+func (f *IncidentFinding) Title() string { return f.Desc }
+
+var priorityCaptions = map[int]string{0: "Unknown", 1: "Low", 2: "Medium", 3: "High", 4: "Critical", 99: "Other"}
+
+// SetPriority sets priority_id and its caption.
+func (f *IncidentFinding) SetPriority(id int) {
+	f.PriorityID = id
+	f.Priority = priorityCaptions[id]
 }

@@ -100,6 +100,8 @@ var classes = map[int]ClassInfo{
 	ClassComplianceFinding:    {ClassComplianceFinding, "compliance_finding", "Compliance Finding", CategoryFindings, "Findings", findingActivities, findingStatuses},
 	ClassDetectionFinding:     {ClassDetectionFinding, "detection_finding", "Detection Finding", CategoryFindings, "Findings", findingActivities, findingStatuses},
 	ClassDataSecurityFinding:  {ClassDataSecurityFinding, "data_security_finding", "Data Security Finding", CategoryFindings, "Findings", findingActivities, findingStatuses},
+	ClassIncidentFinding: {ClassIncidentFinding, "incident_finding", "Incident Finding", CategoryFindings, "Findings", findingActivities,
+		map[int]string{0: "Unknown", 1: "New", 2: "In Progress", 3: "On Hold", 4: "Resolved", 5: "Closed", 99: "Other"}},
 	ClassAuthentication: {ClassAuthentication, "authentication", "Authentication", CategoryIAM, "Identity & Access Management",
 		map[int]string{0: "Unknown", 1: "Logon", 2: "Logoff", 3: "Authentication Ticket", 4: "Service Ticket Request", 5: "Service Ticket Renew", 6: "Preauth", 7: "Account Switch", 99: "Other"}, eventStatuses},
 	ClassNetworkActivity: {ClassNetworkActivity, "network_activity", "Network Activity", CategoryNetwork, "Network Activity",
