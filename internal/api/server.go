@@ -127,6 +127,7 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/findings", store.RoleViewer, s.listFindings, RoleQuery},
 		{"GET", "/api/v1/findings/{id}", store.RoleViewer, s.getFinding, RoleQuery},
 		{"GET", "/api/v1/issues", store.RoleViewer, s.listIssues, RoleQuery},
+		{"GET", "/api/v1/incidents", store.RoleViewer, s.listIncidents, RoleQuery},
 		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents, RoleQuery},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
@@ -651,4 +652,38 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return store.ErrNotFound
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	v := r.URL.Query()
+	window := 24 * time.Hour
+	if x := v.Get("window"); x != "" {
+		d, err := time.ParseDuration(x)
+		if err != nil || d <= 0 {
+			return badRequest("bad window %q (e.g. 24h)", x)
+		}
+		window = d
+	}
+	minRisk, limit := 0, 100
+	for name, dst := range map[string]*int{"min_risk": &minRisk, "limit": &limit} {
+		if x := v.Get(name); x != "" {
+			n, err := strconv.Atoi(x)
+			if err != nil || n < 0 {
+				return badRequest("bad %s %q", name, x)
+			}
+			*dst = n
+		}
+	}
+	all, err := pipeline.Incidents(r.Context(), s.opts.Store, p.Tenant, window, time.Now())
+	if err != nil {
+		return err
+	}
+	items := []pipeline.Incident{}
+	for _, in := range all {
+		if in.Risk.Score >= minRisk && (limit == 0 || len(items) < limit) {
+			items = append(items, in)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

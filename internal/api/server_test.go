@@ -351,3 +351,43 @@ func TestRolesAndReadiness(t *testing.T) {
 		t.Errorf("worker healthz = %d", code)
 	}
 }
+
+func TestIncidentsAPI(t *testing.T) {
+	f := newFixture(t, false)
+	tok := f.token(t, "a", store.RoleAnalyst)
+	files, _ := filepath.Glob("../../cmd/canopy/testdata/intrusion/*.json*")
+	if len(files) != 3 {
+		t.Fatalf("scenario files: %v", files)
+	}
+	for _, p := range files {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, b := f.do(t, "POST", "/api/v1/ingest?name="+filepath.Base(p), tok, fh)
+		fh.Close()
+		if code != 200 {
+			t.Fatalf("ingest %s = %d %s", p, code, b)
+		}
+	}
+	code, b := f.do(t, "GET", "/api/v1/incidents?window=24h", tok, nil)
+	var out struct {
+		Items []struct {
+			Members []string
+			Risk    struct{ Score int }
+		}
+	}
+	if err := json.Unmarshal(b, &out); err != nil || code != 200 {
+		t.Fatalf("incidents = %d %s", code, b)
+	}
+	if len(out.Items) != 1 || len(out.Items[0].Members) != 5 {
+		t.Errorf("incidents = %s", b)
+	}
+	other := f.token(t, "b", store.RoleViewer)
+	if _, b := f.do(t, "GET", "/api/v1/incidents", other, nil); !strings.Contains(string(b), `"items":[]`) {
+		t.Errorf("another tenant sees incidents: %s", b)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/incidents?window=soon", tok, nil); code != 400 {
+		t.Errorf("bad window = %d", code)
+	}
+}

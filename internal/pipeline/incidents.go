@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/canopy-sec/canopy/internal/correlate"
+	"github.com/canopy-sec/canopy/internal/ocsf"
+	"github.com/canopy-sec/canopy/internal/risk"
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+// Incident is an incident as the CLI and the API show it: Canopy's fields
+// beside the OCSF Incident Finding.
+type Incident struct {
+	ID        string                `json:"id"`
+	Title     string                `json:"title"`
+	Risk      risk.Result           `json:"risk"`
+	Entities  []correlate.Entity    `json:"entities"`
+	Tactics   []correlate.Tactic    `json:"tactics"`
+	Members   []string              `json:"members"` // "finding:ID" or "event:ID"
+	FirstSeen time.Time             `json:"first_seen"`
+	LastSeen  time.Time             `json:"last_seen"`
+	OCSF      *ocsf.IncidentFinding `json:"ocsf"`
+}
+
+// Incidents runs the correlate and score stages over what the store holds:
+// it reads the tenant's findings and events, builds incidents
+// (internal/correlate) and scores them (internal/risk, default weights),
+// riskiest first. Event ids are offset so that they cannot
+// collide with finding ids inside the correlation.
+func Incidents(ctx context.Context, st store.Querier, tenant string, window time.Duration, now time.Time) ([]Incident, error) {
+	const eventBase = int64(1) << 48
+	var members []correlate.Member
+	recs := map[int64]ocsf.Record{}
+	fps := map[int64]string{}
+	for _, events := range []bool{false, true} {
+		q := store.Query{Tenant: tenant, Limit: store.MaxPage}
+		for {
+			var page store.Page
+			var err error
+			if events {
+				page, err = st.Events(ctx, q)
+			} else {
+				page, err = st.Findings(ctx, q)
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range page.Records {
+				rec, err := ocsf.Decode(r.OCSF)
+				if err != nil {
+					return nil, fmt.Errorf("record %d: %w", r.ID, err)
+				}
+				id := r.ID
+				if events {
+					id += eventBase
+				}
+				members = append(members, correlate.Member{ID: id, Time: r.Time, Record: rec})
+				recs[id], fps[id] = rec, r.Fingerprint
+			}
+			if page.Next.IsZero() {
+				break
+			}
+			q.After = page.Next
+		}
+	}
+	weights := risk.DefaultWeights()
+	var out []Incident
+	for _, inc := range correlate.Build(members, correlate.Options{Window: window}) {
+		var memberRecs []ocsf.Record
+		var memberFPs []string
+		ids := make([]string, 0, len(inc.Members))
+		for _, id := range inc.Members {
+			memberRecs = append(memberRecs, recs[id])
+			memberFPs = append(memberFPs, fps[id])
+			if id >= eventBase {
+				ids = append(ids, fmt.Sprintf("event:%d", id-eventBase))
+			} else {
+				ids = append(ids, fmt.Sprintf("finding:%d", id))
+			}
+		}
+		in := risk.FromFindings(memberRecs, risk.AssetContext{}, risk.KEV{}, now)
+		in.Tactics = max(in.Tactics, len(inc.Tactics))
+		sort.Strings(memberFPs)
+		sum := sha256.Sum256([]byte(strings.Join(memberFPs, ",")))
+		id := hex.EncodeToString(sum[:6])
+		out = append(out, Incident{ID: id, Title: inc.Title, Risk: risk.Score(in, weights), Entities: inc.Entities, Tactics: inc.Tactics,
+			Members: ids, FirstSeen: inc.First, LastSeen: inc.Last, OCSF: correlate.ToOCSF(inc, recs, id)})
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Risk.Score > out[b].Risk.Score })
+	return out, nil
+}
