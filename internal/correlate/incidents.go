@@ -9,11 +9,57 @@ import (
 	"github.com/canopy-sec/canopy/internal/ocsf"
 )
 
-// Member is one finding or event offered to correlation.
+// Member is one finding or event offered to correlation: its record, or
+// only what correlation needs of it (see [Summarize]), which keeps a large
+// set of members small in memory.
 type Member struct {
-	ID     int64 // the record's id in the store
-	Time   time.Time
-	Record ocsf.Record
+	ID       int64 // the record's id in the store
+	Time     time.Time
+	Record   ocsf.Record // may be nil when Entities and Tactics are set
+	Entities []Entity    // nil: taken from Record
+	Tactics  []Tactic    // nil: taken from Record
+}
+
+// Summarize returns what correlation needs of a record: its entities, less
+// the common ones, and its tactics. Equal entity values are interned in
+// pool (a map the caller keeps across records), so that a million records
+// naming the same few identities hold each name once.
+func Summarize(rec ocsf.Record, pool map[string]string) ([]Entity, []Tactic) {
+	var ents []Entity
+	for _, e := range Entities(rec) {
+		if e.Common {
+			continue
+		}
+		if v, ok := pool[e.Value]; ok {
+			e.Value = v
+		} else if pool != nil {
+			pool[e.Value] = e.Value
+		}
+		ents = append(ents, e)
+	}
+	tactics := Tactics(rec)
+	if tactics == nil {
+		tactics = []Tactic{}
+	}
+	if ents == nil {
+		ents = []Entity{}
+	}
+	return ents, tactics
+}
+
+func (m *Member) entities() []Entity {
+	if m.Entities != nil || m.Record == nil {
+		return m.Entities
+	}
+	ents, _ := Summarize(m.Record, nil)
+	return ents
+}
+
+func (m *Member) tactics() []Tactic {
+	if m.Tactics != nil || m.Record == nil {
+		return m.Tactics
+	}
+	return Tactics(m.Record)
 }
 
 // Options tunes [Build]. The zero value gives the defaults.
@@ -67,12 +113,9 @@ func Build(members []Member, opts Options) []Incident {
 	n := len(members)
 	ents := make([][]Entity, n)
 	count := map[Entity]int{}
-	for i, m := range members {
-		for _, e := range Entities(m.Record) {
-			if e.Common {
-				continue
-			}
-			ents[i] = append(ents[i], e)
+	for i := range members {
+		ents[i] = members[i].entities()
+		for _, e := range ents[i] {
 			count[e]++
 		}
 	}
@@ -160,7 +203,7 @@ func incident(members []Member, g []int, linked map[int]map[Entity]bool, count m
 				inc.Entities = append(inc.Entities, e)
 			}
 		}
-		for _, t := range Tactics(members[i].Record) {
+		for _, t := range members[i].tactics() {
 			if !seenTac[t.ID] {
 				seenTac[t.ID] = true
 				inc.Tactics = append(inc.Tactics, t)

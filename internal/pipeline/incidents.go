@@ -37,8 +37,8 @@ type Incident struct {
 func Incidents(ctx context.Context, st store.Querier, tenant string, window time.Duration, now time.Time) ([]Incident, error) {
 	const eventBase = int64(1) << 48
 	var members []correlate.Member
-	recs := map[int64]ocsf.Record{}
 	fps := map[int64]string{}
+	pool := map[string]string{}
 	for _, events := range []bool{false, true} {
 		q := store.Query{Tenant: tenant, Limit: store.MaxPage}
 		for {
@@ -61,8 +61,9 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 				if events {
 					id += eventBase
 				}
-				members = append(members, correlate.Member{ID: id, Time: r.Time, Record: rec})
-				recs[id], fps[id] = rec, r.Fingerprint
+				ents, tactics := correlate.Summarize(rec, pool)
+				members = append(members, correlate.Member{ID: id, Time: r.Time, Entities: ents, Tactics: tactics})
+				fps[id] = r.Fingerprint
 			}
 			if page.Next.IsZero() {
 				break
@@ -73,16 +74,37 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 	weights := risk.DefaultWeights()
 	var out []Incident
 	for _, inc := range correlate.Build(members, correlate.Options{Window: window}) {
+		// the members' records, read again: the first maxIncidentRecords
+		// describe the incident and feed its risk
+		recs := map[int64]ocsf.Record{}
 		var memberRecs []ocsf.Record
 		var memberFPs []string
 		ids := make([]string, 0, len(inc.Members))
-		for _, id := range inc.Members {
-			memberRecs = append(memberRecs, recs[id])
+		for n, id := range inc.Members {
 			memberFPs = append(memberFPs, fps[id])
+			var stored store.Record
+			var err error
 			if id >= eventBase {
 				ids = append(ids, fmt.Sprintf("event:%d", id-eventBase))
+				if n < maxIncidentRecords {
+					stored, err = st.Event(ctx, tenant, id-eventBase)
+				}
 			} else {
 				ids = append(ids, fmt.Sprintf("finding:%d", id))
+				if n < maxIncidentRecords {
+					stored, err = st.Finding(ctx, tenant, id)
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			if n < maxIncidentRecords {
+				rec, err := ocsf.Decode(stored.OCSF)
+				if err != nil {
+					return nil, fmt.Errorf("record %s: %w", ids[n], err)
+				}
+				recs[id] = rec
+				memberRecs = append(memberRecs, rec)
 			}
 		}
 		in := risk.FromFindings(memberRecs, risk.AssetContext{}, risk.KEV{}, now)
@@ -96,3 +118,7 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Risk.Score > out[b].Risk.Score })
 	return out, nil
 }
+
+// maxIncidentRecords bounds the member records read back to describe and
+// score one incident.
+const maxIncidentRecords = 500
