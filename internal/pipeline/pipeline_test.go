@@ -158,3 +158,26 @@ func TestWriteGeneratedReport(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWriteGeneratedEvents writes n generated CloudTrail events (JSON Lines)
+// to the file named by $CANOPY_GEN_CLOUDTRAIL (skipped otherwise), for the
+// correlation benchmark:
+//
+//	CANOPY_GEN_CLOUDTRAIL=/tmp/ct-1m.jsonl go test ./internal/pipeline -run TestWriteGeneratedEvents
+//	canopy ingest --data /tmp/corr /tmp/ct-1m.jsonl
+//	/usr/bin/time -f "%e s %M KB" canopy incidents --data /tmp/corr --limit 5
+func TestWriteGeneratedEvents(t *testing.T) {
+	path := os.Getenv("CANOPY_GEN_CLOUDTRAIL")
+	if path == "" {
+		t.Skip("CANOPY_GEN_CLOUDTRAIL not set")
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	ingesttest.CloudTrailEvents(w, 1_000_000)
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,7 @@ package ingesttest
 import (
 	"fmt"
 	"io"
+	"time"
 )
 
 // TrivyReport writes a Trivy JSON report of one container image with n
@@ -22,4 +23,23 @@ func TrivyReport(w io.Writer, n int) {
 			i%90000, i%5000, i%97, i%5000, i%5000, i%97, i, i%97, i%97, i%90000, i%5000, i%5000, i%97, sev[i%len(sev)], i%90000, i%90000)
 	}
 	fmt.Fprint(w, `]}]}`)
+}
+
+// CloudTrailEvents writes n CloudTrail records as JSON Lines: 2,000 users
+// calling a mix of read and write APIs from 5,000 addresses over a week, so
+// that correlation has many entities to weigh.
+func CloudTrailEvents(w io.Writer, n int) {
+	ops := []struct{ source, name string }{
+		{"ec2.amazonaws.com", "DescribeInstances"}, {"s3.amazonaws.com", "ListBuckets"}, {"iam.amazonaws.com", "ListUsers"},
+		{"sts.amazonaws.com", "GetCallerIdentity"}, {"iam.amazonaws.com", "CreateAccessKey"}, {"ec2.amazonaws.com", "RunInstances"},
+		{"s3.amazonaws.com", "PutBucketPolicy"}, {"cloudtrail.amazonaws.com", "LookupEvents"},
+	}
+	for i := 0; i < n; i++ {
+		op := ops[i%len(ops)]
+		user := i % 2000
+		ip := i % 5000
+		sec := int64(i) * 604800 / int64(max(n, 1))
+		fmt.Fprintf(w, `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAUSER%05d","arn":"arn:aws:iam::111122223333:user/u%05d","accountId":"111122223333","userName":"u%05d","accessKeyId":"AKIAUSER%08d"},"eventTime":"%s","eventSource":"%s","eventName":"%s","awsRegion":"us-east-1","sourceIPAddress":"10.%d.%d.%d","userAgent":"aws-cli/2.15.0","requestParameters":null,"responseElements":null,"requestID":"r%d","eventID":"e%012d","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}`+"\n",
+			user, user, user, user, time.Unix(1777600000+sec, 0).UTC().Format(time.RFC3339), op.source, op.name, ip/250%250, ip%250, 1+ip%200, i, i)
+	}
 }
