@@ -141,8 +141,8 @@ func Build(members []Member, opts Options) []Incident {
 		}
 		return i
 	}
-	linked := make(map[int]map[Entity]bool)
-	for e, idx := range byEntity {
+	hasLink := make([]bool, n)
+	for _, idx := range byEntity {
 		sort.Slice(idx, func(a, b int) bool { return members[idx[a]].Time.Before(members[idx[b]].Time) })
 		for k := 1; k < len(idx); k++ {
 			a, b := idx[k-1], idx[k]
@@ -153,17 +153,12 @@ func Build(members []Member, opts Options) []Incident {
 			if ra != rb {
 				parent[rb] = ra
 			}
-			for _, x := range []int{a, b} {
-				if linked[x] == nil {
-					linked[x] = map[Entity]bool{}
-				}
-				linked[x][e] = true
-			}
+			hasLink[a], hasLink[b] = true, true
 		}
 	}
 	groups := map[int][]int{}
 	for i := range members {
-		if linked[i] != nil {
+		if hasLink[i] {
 			r := find(i)
 			groups[r] = append(groups[r], i)
 		}
@@ -173,7 +168,7 @@ func Build(members []Member, opts Options) []Incident {
 		if len(g) < opts.MinMembers {
 			continue
 		}
-		out = append(out, incident(members, g, linked, count))
+		out = append(out, incident(members, ents, g, count, limit))
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if !out[a].First.Equal(out[b].First) {
@@ -184,7 +179,9 @@ func Build(members []Member, opts Options) []Incident {
 	return out
 }
 
-func incident(members []Member, g []int, linked map[int]map[Entity]bool, count map[Entity]int) Incident {
+// incident describes one group; its entities are the linking ones (neither
+// unique nor too common) that at least two of its members name.
+func incident(members []Member, ents [][]Entity, g []int, count map[Entity]int, limit int) Incident {
 	sort.Slice(g, func(a, b int) bool {
 		ma, mb := members[g[a]], members[g[b]]
 		if !ma.Time.Equal(mb.Time) {
@@ -193,14 +190,16 @@ func incident(members []Member, g []int, linked map[int]map[Entity]bool, count m
 		return ma.ID < mb.ID
 	})
 	inc := Incident{First: members[g[0]].Time, Last: members[g[len(g)-1]].Time}
-	seenEnt := map[Entity]bool{}
+	inGroup := map[Entity]int{}
 	seenTac := map[string]bool{}
 	for _, i := range g {
 		inc.Members = append(inc.Members, members[i].ID)
-		for e := range linked[i] {
-			if !seenEnt[e] {
-				seenEnt[e] = true
-				inc.Entities = append(inc.Entities, e)
+		for _, e := range ents[i] {
+			if c := count[e]; c >= 2 && c <= limit {
+				inGroup[e]++
+				if inGroup[e] == 2 {
+					inc.Entities = append(inc.Entities, e)
+				}
 			}
 		}
 		for _, t := range members[i].tactics() {
