@@ -37,7 +37,6 @@ type Incident struct {
 func Incidents(ctx context.Context, st store.Querier, tenant string, window time.Duration, now time.Time) ([]Incident, error) {
 	const eventBase = int64(1) << 48
 	var members []correlate.Member
-	fps := map[int64]string{}
 	pool := map[string]string{}
 	for _, events := range []bool{false, true} {
 		q := store.Query{Tenant: tenant, Limit: store.MaxPage}
@@ -63,7 +62,6 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 				}
 				ents, tactics := correlate.Summarize(rec, pool)
 				members = append(members, correlate.Member{ID: id, Time: r.Time, Entities: ents, Tactics: tactics})
-				fps[id] = r.Fingerprint
 			}
 			if page.Next.IsZero() {
 				break
@@ -78,10 +76,8 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 		// describe the incident and feed its risk
 		recs := map[int64]ocsf.Record{}
 		var memberRecs []ocsf.Record
-		var memberFPs []string
 		ids := make([]string, 0, len(inc.Members))
 		for n, id := range inc.Members {
-			memberFPs = append(memberFPs, fps[id])
 			var stored store.Record
 			var err error
 			if id >= eventBase {
@@ -109,8 +105,7 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 		}
 		in := risk.FromFindings(memberRecs, risk.AssetContext{}, risk.KEV{}, now)
 		in.Tactics = max(in.Tactics, len(inc.Tactics))
-		sort.Strings(memberFPs)
-		sum := sha256.Sum256([]byte(strings.Join(memberFPs, ",")))
+		sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
 		id := hex.EncodeToString(sum[:6])
 		out = append(out, Incident{ID: id, Title: inc.Title, Risk: risk.Score(in, weights), Entities: inc.Entities, Tactics: inc.Tactics,
 			Members: ids, FirstSeen: inc.First, LastSeen: inc.Last, OCSF: correlate.ToOCSF(inc, recs, id)})
@@ -120,5 +115,6 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 }
 
 // maxIncidentRecords bounds the member records read back to describe and
-// score one incident.
-const maxIncidentRecords = 500
+// score one incident: its finding_info_list and risk cover its first (in
+// time) 100 members; "members" lists them all.
+const maxIncidentRecords = 100

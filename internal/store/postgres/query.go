@@ -148,7 +148,8 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 		if key == "time" {
 			k = time.UnixMilli(q.After.Key).UTC()
 		}
-		c.add("(r."+key+" < $1? OR (r."+key+" = $1? AND r.id > $2?))", k, q.After.ID)
+		// the first term bounds an index range; the OR alone may scan
+		c.add("r."+key+" <= $1? AND (r."+key+" < $1? OR r.id > $2?)", k, q.After.ID)
 	}
 	where, args := c.where, c.args
 	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +

@@ -397,7 +397,8 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	whereSQL, args := filters(q)
 	where := []string{whereSQL}
 	if !q.After.IsZero() {
-		where = append(where, "(r."+key+" < ? OR (r."+key+" = ? AND r.id > ?))")
+		// the first term bounds an index range; the OR alone would scan
+		where = append(where, "r."+key+" <= ? AND (r."+key+" < ? OR r.id > ?)")
 		args = append(args, q.After.Key, q.After.Key, q.After.ID)
 	}
 	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
