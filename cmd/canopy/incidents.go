@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
@@ -11,12 +14,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/risk"
 )
 
 func (e *env) incidentsCmd() *cobra.Command {
 	var tenant, output string
 	var window time.Duration
 	var minRisk, limit int
+	var rf riskFlags
 	cmd := &cobra.Command{
 		Use:   "incidents [flags]",
 		Short: "Correlate findings and events into incidents (riskiest first)",
@@ -44,7 +49,11 @@ findings and events ("finding:12", "event:40") of canopy findings / events.`,
 				return err
 			}
 			defer st.Close()
-			incs, err := pipeline.Incidents(ctx, st, tenant, window, time.Now())
+			opts, err := rf.options(window)
+			if err != nil {
+				return err
+			}
+			incs, err := pipeline.Incidents(ctx, st, tenant, opts)
 			if err != nil {
 				return err
 			}
@@ -90,5 +99,84 @@ findings and events ("finding:12", "event:40") of canopy findings / events.`,
 	cmd.Flags().IntVar(&minRisk, "min-risk", 0, "only incidents with at least this risk score (0-100)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (with risk, entities, tactics, members) or ocsf (JSON Lines of Incident Findings)")
+	rf.add(cmd)
+	return cmd
+}
+
+// riskFlags name the files that tune risk scores.
+type riskFlags struct{ weights, assets, kev string }
+
+func (f *riskFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.weights, "weights", "", "risk weights YAML (default: the built-in weights, see internal/risk/default-weights.yaml)")
+	cmd.Flags().StringVar(&f.assets, "assets", "", "asset context YAML: tags, labels or uids → criticality tier")
+	cmd.Flags().StringVar(&f.kev, "kev", "", "known exploited vulnerabilities: CISA KEV JSON or one CVE per line")
+}
+
+func (f *riskFlags) options(window time.Duration) (pipeline.IncidentOptions, error) {
+	opts := pipeline.IncidentOptions{Window: window}
+	load := func(path string, fn func(r io.Reader) error) error {
+		if path == "" {
+			return nil
+		}
+		fh, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		if err := fn(fh); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	}
+	err := errors.Join(
+		load(f.weights, func(r io.Reader) error {
+			w, err := risk.LoadWeights(r)
+			opts.Weights = &w
+			return err
+		}),
+		load(f.assets, func(r io.Reader) (err error) { opts.Assets, err = risk.LoadAssetContext(r); return err }),
+		load(f.kev, func(r io.Reader) (err error) { opts.KEV, err = risk.LoadKEV(r); return err }),
+	)
+	return opts, err
+}
+
+// riskCmd builds `canopy risk explain ID`.
+func (e *env) riskCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "risk", Short: "Explain risk scores"}
+	var tenant string
+	var window time.Duration
+	var rf riskFlags
+	explain := &cobra.Command{
+		Use:   "explain INCIDENT_ID",
+		Short: "Show how an incident's risk score is made: each factor, its value, weight and contribution",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opts, err := rf.options(window)
+			if err != nil {
+				return err
+			}
+			st, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			incs, err := pipeline.Incidents(ctx, st, tenant, opts)
+			if err != nil {
+				return err
+			}
+			for _, in := range incs {
+				if in.ID == args[0] {
+					fmt.Fprintf(e.stdout, "%s  %s\n\n%s", in.ID, in.Title, risk.Explain(in.Risk))
+					return nil
+				}
+			}
+			return fmt.Errorf("no incident %s (see canopy incidents)", args[0])
+		},
+	}
+	explain.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	explain.Flags().DurationVar(&window, "window", 24*time.Hour, "correlation window, as for canopy incidents")
+	rf.add(explain)
+	cmd.AddCommand(explain)
 	return cmd
 }

@@ -364,3 +364,38 @@ func TestIncidentFromSeveralTools(t *testing.T) {
 		t.Errorf("ocsf = %v", in.OCSF)
 	}
 }
+
+// TestRiskWeightsFile: a weights file changes incident scores, and risk
+// explain shows the breakdown whose contributions make the score.
+func TestRiskWeightsFile(t *testing.T) {
+	data := t.TempDir()
+	files, _ := filepath.Glob("testdata/intrusion/*.json*")
+	if r := canopy(t, "", append([]string{"ingest", "--data", data}, files...)...); r.code != 0 {
+		t.Fatalf("ingest: %+v", r)
+	}
+	score := func(args ...string) (string, int) {
+		r := canopy(t, "", append([]string{"incidents", "--data", data, "--output", "json"}, args...)...)
+		var incs []struct {
+			ID   string
+			Risk struct{ Score int }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &incs); err != nil || len(incs) != 1 {
+			t.Fatalf("%v: %+v", err, r)
+		}
+		return incs[0].ID, incs[0].Risk.Score
+	}
+	id, base := score()
+	weights := filepath.Join(t.TempDir(), "weights.yaml")
+	os.WriteFile(weights, []byte("kill_chain_breadth: 60\n"), 0o644)
+	if _, more := score("--weights", weights); more <= base {
+		t.Errorf("score with a heavier kill-chain weight = %d, default %d", more, base)
+	}
+	os.WriteFile(weights, []byte("kill_chian_breadth: 60\n"), 0o644)
+	if r := canopy(t, "", "incidents", "--data", data, "--weights", weights); r.code != 1 || !strings.Contains(r.stderr, "kill_chian_breadth") {
+		t.Errorf("misspelt weight: %+v", r)
+	}
+	r := canopy(t, "", "risk", "explain", id, "--data", data)
+	if r.code != 0 || !strings.Contains(r.stdout, "kill_chain_breadth") {
+		t.Errorf("risk explain: %+v", r)
+	}
+}

@@ -675,7 +675,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 			*dst = n
 		}
 	}
-	all, err := pipeline.Incidents(r.Context(), s.opts.Store, p.Tenant, window, time.Now())
+	all, err := pipeline.Incidents(r.Context(), s.opts.Store, p.Tenant, pipeline.IncidentOptions{Window: window})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
@@ -27,7 +26,7 @@ func BenchmarkIncidentsStore(b *testing.B) {
 	}
 	defer st.Close()
 	for b.Loop() {
-		if _, err := pipeline.Incidents(context.Background(), st, "default", 24*time.Hour, time.Now()); err != nil {
+		if _, err := pipeline.Incidents(context.Background(), st, "default", pipeline.IncidentOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -34,7 +34,23 @@ type Incident struct {
 // (internal/correlate) and scores them (internal/risk, default weights),
 // riskiest first. Event ids are offset so that they cannot
 // collide with finding ids inside the correlation.
-func Incidents(ctx context.Context, st store.Querier, tenant string, window time.Duration, now time.Time) ([]Incident, error) {
+// IncidentOptions tunes [Incidents]; the zero value gives the defaults.
+type IncidentOptions struct {
+	Window  time.Duration     // linking window; default 24 hours
+	Now     time.Time         // the time recency is measured against; default time.Now()
+	Weights *risk.Weights     // default risk.DefaultWeights()
+	Assets  risk.AssetContext // asset criticality rules; none by default
+	KEV     risk.KEV          // known exploited vulnerabilities; none by default
+}
+
+func Incidents(ctx context.Context, st store.Querier, tenant string, opts IncidentOptions) ([]Incident, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	weights := risk.DefaultWeights()
+	if opts.Weights != nil {
+		weights = *opts.Weights
+	}
 	const eventBase = int64(1) << 48
 	var members []correlate.Member
 	pool := map[string]string{}
@@ -69,9 +85,8 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 			q.After = page.Next
 		}
 	}
-	weights := risk.DefaultWeights()
 	var out []Incident
-	for _, inc := range correlate.Build(members, correlate.Options{Window: window}) {
+	for _, inc := range correlate.Build(members, correlate.Options{Window: opts.Window}) {
 		// the members' records, read again: the first maxIncidentRecords
 		// describe the incident and feed its risk
 		recs := map[int64]ocsf.Record{}
@@ -103,7 +118,7 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, window time
 				memberRecs = append(memberRecs, rec)
 			}
 		}
-		in := risk.FromFindings(memberRecs, risk.AssetContext{}, risk.KEV{}, now)
+		in := risk.FromFindings(memberRecs, opts.Assets, opts.KEV, opts.Now)
 		in.Tactics = max(in.Tactics, len(inc.Tactics))
 		sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
 		id := hex.EncodeToString(sum[:6])
