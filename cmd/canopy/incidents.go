@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -100,6 +101,74 @@ findings and events ("finding:12", "event:40") of canopy findings / events.`,
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (with risk, entities, tactics, members) or ocsf (JSON Lines of Incident Findings)")
 	rf.add(cmd)
+	return cmd
+}
+
+// incidentCmd builds `canopy incident show ID`.
+func (e *env) incidentCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "incident", Short: "Show one incident"}
+	var tenant string
+	var window time.Duration
+	var rf riskFlags
+	show := &cobra.Command{
+		Use:   "show INCIDENT_ID",
+		Short: "Show an incident's timeline: its members in time order with their tactics, and its risk",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opts, err := rf.options(window)
+			if err != nil {
+				return err
+			}
+			st, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			incs, err := pipeline.Incidents(ctx, st, tenant, opts)
+			if err != nil {
+				return err
+			}
+			for _, in := range incs {
+				if in.ID != args[0] {
+					continue
+				}
+				w := bufio.NewWriter(e.stdout)
+				defer w.Flush()
+				fmt.Fprintf(w, "Incident %s  risk %d\n%s\n%s → %s\n\n", in.ID, in.Risk.Score, in.Title, in.FirstSeen.Format(time.RFC3339), in.LastSeen.Format(time.RFC3339))
+				var stages []string
+				for _, t := range in.Tactics {
+					stages = append(stages, t.ID+" "+t.Name)
+				}
+				fmt.Fprintf(w, "Kill chain: %s\n", strings.Join(stages, " → "))
+				var ents []string
+				for _, en := range in.Entities {
+					ents = append(ents, string(en.Kind)+" "+en.Value)
+				}
+				fmt.Fprintf(w, "Entities:   %s\n\nTimeline:\n", strings.Join(ents, ", "))
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				for i, fi := range in.OCSF.FindingInfoList {
+					t := time.UnixMilli(fi.CreatedTime).UTC()
+					if fi.CreatedTime == 0 {
+						t = time.UnixMilli(fi.FirstSeenTime).UTC()
+					}
+					member := ""
+					if i < len(in.Members) {
+						member = in.Members[i]
+					}
+					fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Format(time.RFC3339), member, cut(fi.Title, 90))
+				}
+				tw.Flush()
+				fmt.Fprintf(w, "\nRisk:\n%s", risk.Explain(in.Risk))
+				return nil
+			}
+			return fmt.Errorf("no incident %s (see canopy incidents)", args[0])
+		},
+	}
+	show.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	show.Flags().DurationVar(&window, "window", 24*time.Hour, "correlation window, as for canopy incidents")
+	rf.add(show)
+	cmd.AddCommand(show)
 	return cmd
 }
 

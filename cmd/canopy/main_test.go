@@ -398,4 +398,11 @@ func TestRiskWeightsFile(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "kill_chain_breadth") {
 		t.Errorf("risk explain: %+v", r)
 	}
+	r = canopy(t, "", "incident", "show", id, "--data", data)
+	if r.code != 0 || !strings.Contains(r.stdout, "TA0001 Initial Access") || !strings.Contains(r.stdout, "StopLogging") {
+		t.Errorf("incident show: %+v", r)
+	}
+	if r = canopy(t, "", "incident", "show", "nope", "--data", data); r.code != 1 {
+		t.Errorf("unknown incident: %+v", r)
+	}
 }

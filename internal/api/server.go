@@ -128,6 +128,7 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/findings/{id}", store.RoleViewer, s.getFinding, RoleQuery},
 		{"GET", "/api/v1/issues", store.RoleViewer, s.listIssues, RoleQuery},
 		{"GET", "/api/v1/incidents", store.RoleViewer, s.listIncidents, RoleQuery},
+		{"GET", "/api/v1/incidents/{id}", store.RoleViewer, s.getIncident, RoleQuery},
 		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents, RoleQuery},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
@@ -686,4 +687,26 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	window := 24 * time.Hour
+	if x := r.URL.Query().Get("window"); x != "" {
+		d, err := time.ParseDuration(x)
+		if err != nil || d <= 0 {
+			return badRequest("bad window %q (e.g. 24h)", x)
+		}
+		window = d
+	}
+	all, err := pipeline.Incidents(r.Context(), s.opts.Store, p.Tenant, pipeline.IncidentOptions{Window: window})
+	if err != nil {
+		return err
+	}
+	for _, in := range all {
+		if in.ID == r.PathValue("id") {
+			return writeJSON(w, http.StatusOK, in)
+		}
+	}
+	return store.ErrNotFound
 }

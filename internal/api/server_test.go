@@ -383,7 +383,15 @@ func TestIncidentsAPI(t *testing.T) {
 	if len(out.Items) != 1 || len(out.Items[0].Members) != 5 {
 		t.Errorf("incidents = %s", b)
 	}
+	var first struct{ Items []struct{ ID string } }
+	json.Unmarshal(b, &first)
+	if code, b := f.do(t, "GET", "/api/v1/incidents/"+first.Items[0].ID, tok, nil); code != 200 || !strings.Contains(string(b), `"class_uid":2005`) {
+		t.Errorf("incident = %d %.200s", code, b)
+	}
 	other := f.token(t, "b", store.RoleViewer)
+	if code, _ := f.do(t, "GET", "/api/v1/incidents/"+first.Items[0].ID, other, nil); code != 404 {
+		t.Errorf("another tenant reads the incident: %d", code)
+	}
 	if _, b := f.do(t, "GET", "/api/v1/incidents", other, nil); !strings.Contains(string(b), `"items":[]`) {
 		t.Errorf("another tenant sees incidents: %s", b)
 	}
