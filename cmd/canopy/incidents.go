@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -115,54 +116,38 @@ func (e *env) incidentCmd() *cobra.Command {
 		Short: "Show an incident's timeline: its members in time order with their tactics, and its risk",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			opts, err := rf.options(window)
+			in, err := e.findIncident(cmd.Context(), tenant, args[0], window, rf)
 			if err != nil {
 				return err
 			}
-			st, err := e.openStore(ctx)
-			if err != nil {
-				return err
+			w := bufio.NewWriter(e.stdout)
+			defer w.Flush()
+			fmt.Fprintf(w, "Incident %s  risk %d\n%s\n%s → %s\n\n", in.ID, in.Risk.Score, in.Title, in.FirstSeen.Format(time.RFC3339), in.LastSeen.Format(time.RFC3339))
+			var stages []string
+			for _, t := range in.Tactics {
+				stages = append(stages, t.ID+" "+t.Name)
 			}
-			defer st.Close()
-			incs, err := pipeline.Incidents(ctx, st, tenant, opts)
-			if err != nil {
-				return err
+			fmt.Fprintf(w, "Kill chain: %s\n", strings.Join(stages, " → "))
+			var ents []string
+			for _, en := range in.Entities {
+				ents = append(ents, string(en.Kind)+" "+en.Value)
 			}
-			for _, in := range incs {
-				if in.ID != args[0] {
-					continue
+			fmt.Fprintf(w, "Entities:   %s\n\nTimeline:\n", strings.Join(ents, ", "))
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			for i, fi := range in.OCSF.FindingInfoList {
+				t := time.UnixMilli(fi.CreatedTime).UTC()
+				if fi.CreatedTime == 0 {
+					t = time.UnixMilli(fi.FirstSeenTime).UTC()
 				}
-				w := bufio.NewWriter(e.stdout)
-				defer w.Flush()
-				fmt.Fprintf(w, "Incident %s  risk %d\n%s\n%s → %s\n\n", in.ID, in.Risk.Score, in.Title, in.FirstSeen.Format(time.RFC3339), in.LastSeen.Format(time.RFC3339))
-				var stages []string
-				for _, t := range in.Tactics {
-					stages = append(stages, t.ID+" "+t.Name)
+				member := ""
+				if i < len(in.Members) {
+					member = in.Members[i]
 				}
-				fmt.Fprintf(w, "Kill chain: %s\n", strings.Join(stages, " → "))
-				var ents []string
-				for _, en := range in.Entities {
-					ents = append(ents, string(en.Kind)+" "+en.Value)
-				}
-				fmt.Fprintf(w, "Entities:   %s\n\nTimeline:\n", strings.Join(ents, ", "))
-				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				for i, fi := range in.OCSF.FindingInfoList {
-					t := time.UnixMilli(fi.CreatedTime).UTC()
-					if fi.CreatedTime == 0 {
-						t = time.UnixMilli(fi.FirstSeenTime).UTC()
-					}
-					member := ""
-					if i < len(in.Members) {
-						member = in.Members[i]
-					}
-					fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Format(time.RFC3339), member, cut(fi.Title, 90))
-				}
-				tw.Flush()
-				fmt.Fprintf(w, "\nRisk:\n%s", risk.Explain(in.Risk))
-				return nil
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", t.Format(time.RFC3339), member, cut(fi.Title, 90))
 			}
-			return fmt.Errorf("no incident %s (see canopy incidents)", args[0])
+			tw.Flush()
+			fmt.Fprintf(w, "\nRisk:\n%s", risk.Explain(in.Risk))
+			return nil
 		},
 	}
 	show.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
@@ -170,6 +155,30 @@ func (e *env) incidentCmd() *cobra.Command {
 	rf.add(show)
 	cmd.AddCommand(show)
 	return cmd
+}
+
+// findIncident correlates the tenant's records and returns the incident
+// with the given id.
+func (e *env) findIncident(ctx context.Context, tenant, id string, window time.Duration, rf riskFlags) (pipeline.Incident, error) {
+	opts, err := rf.options(window)
+	if err != nil {
+		return pipeline.Incident{}, err
+	}
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return pipeline.Incident{}, err
+	}
+	defer st.Close()
+	incs, err := pipeline.Incidents(ctx, st, tenant, opts)
+	if err != nil {
+		return pipeline.Incident{}, err
+	}
+	for _, in := range incs {
+		if in.ID == id {
+			return in, nil
+		}
+	}
+	return pipeline.Incident{}, fmt.Errorf("no incident %s (see canopy incidents)", id)
 }
 
 // riskFlags name the files that tune risk scores.
@@ -220,27 +229,12 @@ func (e *env) riskCmd() *cobra.Command {
 		Short: "Show how an incident's risk score is made: each factor, its value, weight and contribution",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			opts, err := rf.options(window)
+			in, err := e.findIncident(cmd.Context(), tenant, args[0], window, rf)
 			if err != nil {
 				return err
 			}
-			st, err := e.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			incs, err := pipeline.Incidents(ctx, st, tenant, opts)
-			if err != nil {
-				return err
-			}
-			for _, in := range incs {
-				if in.ID == args[0] {
-					fmt.Fprintf(e.stdout, "%s  %s\n\n%s", in.ID, in.Title, risk.Explain(in.Risk))
-					return nil
-				}
-			}
-			return fmt.Errorf("no incident %s (see canopy incidents)", args[0])
+			fmt.Fprintf(e.stdout, "%s  %s\n\n%s", in.ID, in.Title, risk.Explain(in.Risk))
+			return nil
 		},
 	}
 	explain.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
