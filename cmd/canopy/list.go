@@ -175,7 +175,7 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 				return err
 			}
 			defer st.Close()
-			var all []store.Issue
+			var all []api.Issue
 			for offset := 0; ; {
 				q.Limit = store.MaxPage
 				if limit > 0 {
@@ -193,7 +193,7 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 			}
 			if output == "json" {
 				if all == nil {
-					all = []store.Issue{}
+					all = []api.Issue{}
 				}
 				b, err := json.MarshalIndent(all, "", "  ")
 				if err != nil {
@@ -203,9 +203,9 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEVERITY\tSOURCES\tFINDINGS\tCOUNT\tTITLE\tISSUE KEY")
+			fmt.Fprintln(tw, "RISK\tSEVERITY\tSOURCES\tFINDINGS\tCOUNT\tTITLE\tISSUE KEY")
 			for _, is := range all {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", is.Severity, strings.Join(is.Sources, ","), is.Findings, is.Count, cut(is.Title, 50), cut(is.Key, 70))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", is.Risk.Score, is.Severity, strings.Join(is.Sources, ","), is.Findings, is.Count, cut(is.Title, 50), cut(is.Key, 70))
 			}
 			return tw.Flush()
 		},

@@ -277,6 +277,10 @@ func TestIssuesAcrossTools(t *testing.T) {
 		Sources    []string
 		Findings   int
 		FindingIDs []int64 `json:"finding_ids"`
+		Risk       struct {
+			Score   int
+			Factors []struct{ Contribution int }
+		}
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &issues); err != nil {
 		t.Fatalf("%v: %s", err, r.stdout)
@@ -290,6 +294,13 @@ func TestIssuesAcrossTools(t *testing.T) {
 	}
 	if shared.Findings != 2 || strings.Join(shared.Sources, ",") != "Inspector,Trivy" || !strings.Contains(shared.IssueKey, "cve-2023-2650") {
 		t.Errorf("shared issue = %+v", shared)
+	}
+	sum := 0
+	for _, f := range shared.Risk.Factors {
+		sum += f.Contribution
+	}
+	if shared.Risk.Score <= 0 || sum != shared.Risk.Score {
+		t.Errorf("issue risk %d, contributions sum to %d", shared.Risk.Score, sum)
 	}
 	r = canopy(t, "", "findings", "--data", data, "--output", "json")
 	var findings []struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/ingest"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/risk"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -528,17 +529,43 @@ func (s *Server) one(w http.ResponseWriter, r *http.Request, events bool) error 
 
 // IssuesResponse is a page of issues.
 type IssuesResponse struct {
-	Items      []store.Issue `json:"items"`
-	NextOffset int           `json:"next_offset,omitempty"`
+	Items      []Issue `json:"items"`
+	NextOffset int     `json:"next_offset,omitempty"`
 }
 
-// ListIssues reads a page of issues with their severity captions.
-func ListIssues(ctx context.Context, st store.Querier, q store.Query, offset int) ([]store.Issue, error) {
+// Issue is an issue in API and CLI output, with its risk score.
+type Issue struct {
+	store.Issue
+	Risk risk.Result `json:"risk"`
+}
+
+// ListIssues reads a page of issues with their severity captions and their
+// risk, scored (default weights) from up to 1,000 of each issue's findings.
+func ListIssues(ctx context.Context, st store.Querier, q store.Query, offset int) ([]Issue, error) {
 	issues, err := st.Issues(ctx, q, offset)
-	for i := range issues {
-		issues[i].Severity = ocsf.SeverityName(issues[i].SeverityID)
+	if err != nil {
+		return nil, err
 	}
-	return issues, err
+	weights := risk.DefaultWeights()
+	now := time.Now()
+	out := make([]Issue, 0, len(issues))
+	for _, is := range issues {
+		is.Severity = ocsf.SeverityName(is.SeverityID)
+		page, err := st.Findings(ctx, store.Query{Tenant: q.Tenant, IssueKey: is.Key, Limit: store.MaxPage})
+		if err != nil {
+			return nil, err
+		}
+		var recs []ocsf.Record
+		for _, r := range page.Records {
+			rec, err := ocsf.Decode(r.OCSF)
+			if err != nil {
+				return nil, fmt.Errorf("finding %d: %w", r.ID, err)
+			}
+			recs = append(recs, rec)
+		}
+		out = append(out, Issue{Issue: is, Risk: risk.Score(risk.FromFindings(recs, risk.AssetContext{}, risk.KEV{}, now), weights)})
+	}
+	return out, nil
 }
 
 func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) error {
@@ -563,7 +590,7 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := IssuesResponse{Items: issues}
 	if out.Items == nil {
-		out.Items = []store.Issue{}
+		out.Items = []Issue{}
 	}
 	if len(issues) == q.Limit {
 		out.NextOffset = offset + len(issues)
