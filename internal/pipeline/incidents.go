@@ -29,11 +29,6 @@ type Incident struct {
 	OCSF      *ocsf.IncidentFinding `json:"ocsf"`
 }
 
-// Incidents runs the correlate and score stages over what the store holds:
-// it reads the tenant's findings and events, builds incidents
-// (internal/correlate) and scores them (internal/risk, default weights),
-// riskiest first. Event ids are offset so that they cannot
-// collide with finding ids inside the correlation.
 // IncidentOptions tunes [Incidents]; the zero value gives the defaults.
 type IncidentOptions struct {
 	Window  time.Duration     // linking window; default 24 hours
@@ -43,6 +38,12 @@ type IncidentOptions struct {
 	KEV     risk.KEV          // known exploited vulnerabilities; none by default
 }
 
+// Incidents runs the correlate and score stages over what the store holds:
+// it reads the tenant's findings and events, builds incidents
+// (internal/correlate) and scores them (internal/risk), riskiest first.
+// Event ids are offset so that they cannot collide with finding ids inside
+// the correlation. Memory holds each record's entities and tactics, not the
+// record.
 func Incidents(ctx context.Context, st store.Querier, tenant string, opts IncidentOptions) ([]Incident, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
