@@ -9,6 +9,13 @@
 // one open. A decoder error, a cancelled context or a store error rolls the
 // transaction back.
 //
-// Later stages (enrich, correlate, score, route) attach here; the pipeline
-// owns the transaction they run in.
+// Scaled out, [Pipeline.Enqueue] decodes an input completely into a spool,
+// records an ingest job and publishes its bounded batches on the bus, and
+// workers apply each batch with [Apply] in one transaction that claims the
+// batch id, so that a redelivered batch changes nothing.
+//
+// [Incidents] runs the correlate and score stages (internal/correlate,
+// internal/risk) over what the store holds, on demand. Later stages
+// (enrich, route) attach here too; the pipeline owns the transactions they
+// run in.
 package pipeline
