@@ -2,63 +2,24 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/canopy-sec/canopy/internal/store"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
+	"github.com/canopy-sec/canopy/internal/store/storetest"
 )
 
-// BenchmarkUpsert writes 100,000 findings of about 2.7 KB of OCSF JSON each
-// (the size the Trivy mapping produces) in batches of 1,000 in one
-// transaction, into a new store and again as duplicates.
+// BenchmarkUpsert runs the shared store benchmark (storetest.BenchUpsert) on
+// a fresh database file per iteration.
 //
 //	go test ./internal/store/sqlite -run XXX -bench Upsert -benchtime 3x
 func BenchmarkUpsert(b *testing.B) {
-	const n = 100_000
-	blob := []byte(`{"x":"` + strings.Repeat("a", 2700) + `"}`)
-	rows := make([]store.Row, n)
-	now := time.Now()
-	for i := range rows {
-		rows[i] = store.Row{Tenant: "default", Fingerprint: fmt.Sprintf("%032x", i*7919), ClassUID: 2002, SeverityID: i % 6,
-			Product: "Trivy", Format: "trivy/1", SourceUID: fmt.Sprint(i), ResourceUID: "img", Title: "CVE", Time: now, Seen: now, OCSF: blob}
-	}
-	write := func(b *testing.B, s *sqlite.Store) {
-		ctx := context.Background()
-		a, err := s.Begin(ctx)
+	storetest.BenchUpsert(b, func(b *testing.B) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "canopy.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		for i := 0; i < n; i += 1000 {
-			if _, err := a.UpsertFindings(ctx, rows[i:i+1000]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := a.Commit(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, phase := range []string{"new", "duplicates"} {
-		b.Run(phase, func(b *testing.B) {
-			for b.Loop() {
-				b.StopTimer()
-				s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "canopy.db"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if phase == "duplicates" {
-					write(b, s)
-				}
-				b.StartTimer()
-				write(b, s)
-				b.StopTimer()
-				s.Close()
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
-		})
-	}
+		return s
+	})
 }
