@@ -108,15 +108,13 @@ findings and events ("finding:12", "event:40") of canopy findings / events.`,
 // incidentCmd builds `canopy incident show ID`.
 func (e *env) incidentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "incident", Short: "Show one incident"}
-	var tenant string
-	var window time.Duration
-	var rf riskFlags
+	var lf lookupFlags
 	show := &cobra.Command{
 		Use:   "show INCIDENT_ID",
 		Short: "Show an incident's timeline: its members in time order with their tactics, and its risk",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := e.findIncident(cmd.Context(), tenant, args[0], window, rf)
+			in, err := e.findIncident(cmd.Context(), args[0], lf)
 			if err != nil {
 				return err
 			}
@@ -150,17 +148,30 @@ func (e *env) incidentCmd() *cobra.Command {
 			return nil
 		},
 	}
-	show.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
-	show.Flags().DurationVar(&window, "window", 24*time.Hour, "correlation window, as for canopy incidents")
-	rf.add(show)
+	lf.add(show)
 	cmd.AddCommand(show)
 	return cmd
 }
 
+// lookupFlags find one incident: the tenant, and the correlation and risk
+// settings it was listed with.
+type lookupFlags struct {
+	tenant string
+	window time.Duration
+	rf     riskFlags
+}
+
+func (f *lookupFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	cmd.Flags().DurationVar(&f.window, "window", 24*time.Hour, "correlation window, as for canopy incidents")
+	f.rf.add(cmd)
+}
+
 // findIncident correlates the tenant's records and returns the incident
 // with the given id.
-func (e *env) findIncident(ctx context.Context, tenant, id string, window time.Duration, rf riskFlags) (pipeline.Incident, error) {
-	opts, err := rf.options(window)
+func (e *env) findIncident(ctx context.Context, id string, lf lookupFlags) (pipeline.Incident, error) {
+	tenant := lf.tenant
+	opts, err := lf.rf.options(lf.window)
 	if err != nil {
 		return pipeline.Incident{}, err
 	}
@@ -221,15 +232,13 @@ func (f *riskFlags) options(window time.Duration) (pipeline.IncidentOptions, err
 // riskCmd builds `canopy risk explain ID`.
 func (e *env) riskCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "risk", Short: "Explain risk scores"}
-	var tenant string
-	var window time.Duration
-	var rf riskFlags
+	var lf lookupFlags
 	explain := &cobra.Command{
 		Use:   "explain INCIDENT_ID",
 		Short: "Show how an incident's risk score is made: each factor, its value, weight and contribution",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := e.findIncident(cmd.Context(), tenant, args[0], window, rf)
+			in, err := e.findIncident(cmd.Context(), args[0], lf)
 			if err != nil {
 				return err
 			}
@@ -237,9 +246,7 @@ func (e *env) riskCmd() *cobra.Command {
 			return nil
 		},
 	}
-	explain.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
-	explain.Flags().DurationVar(&window, "window", 24*time.Hour, "correlation window, as for canopy incidents")
-	rf.add(explain)
+	lf.add(explain)
 	cmd.AddCommand(explain)
 	return cmd
 }
