@@ -75,6 +75,19 @@ type Options struct {
 	MinCommon int
 	// MinMembers is the smallest incident; default 2.
 	MinMembers int
+	// Count, when set, gives how many records name an entity in the whole
+	// set being correlated, of which the members are only a part (the
+	// neighbourhood of new records in incremental correlation); Total is
+	// the size of that whole set. Unset, both are taken from the members.
+	Count func(Entity) int
+	Total int
+}
+
+// Limit is the number of records above which an entity is too common to
+// link them, in a set of total records.
+func Limit(total int, opts Options) int {
+	opts.defaults()
+	return max(opts.MinCommon, int(opts.MaxShare*float64(total)))
 }
 
 func (o *Options) defaults() {
@@ -119,7 +132,14 @@ func Build(members []Member, opts Options) []Incident {
 			count[e]++
 		}
 	}
-	limit := max(opts.MinCommon, int(opts.MaxShare*float64(n)))
+	total := n
+	if opts.Count != nil {
+		for e := range count {
+			count[e] = max(count[e], opts.Count(e))
+		}
+		total = max(n, opts.Total)
+	}
+	limit := Limit(total, opts)
 	// members of each linking entity, in time order
 	byEntity := map[Entity][]int{}
 	for i := range members {

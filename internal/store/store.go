@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -76,6 +77,7 @@ type Record struct {
 	ResourceUID string    `json:"-"`
 	IssueKey    string    `json:"issue_key,omitempty"`
 	Time        time.Time `json:"-"`
+	RiskScore   int       `json:"-"` // the issue's stored risk; set only by listings ByRisk (-1: unscored)
 	Count       int       `json:"count"`
 	FirstSeen   time.Time `json:"first_seen"`
 	LastSeen    time.Time `json:"last_seen"`
@@ -89,6 +91,9 @@ type Query struct {
 	Products   []string // product names, compared case-insensitively
 	Classes    []int    // class uids
 	IssueKey   string   // only findings with this issue key
+	// ByRisk lists findings (and issues) by their issue's stored risk,
+	// riskiest first (unscored last), instead of by severity.
+	ByRisk bool
 	Limit      int      // at most this many; 0 means the implementation's page size (1000)
 	After      Cursor   // start after this position (zero: from the start)
 }
@@ -97,9 +102,9 @@ type Query struct {
 const MaxPage = 1000
 
 // Cursor is a position in a listing. Findings are listed by severity (most
-// severe first), events by time (newest first); ties by id.
+// severe first) or by risk, events by time (newest first); ties by id.
 type Cursor struct {
-	Key int64 // severity id (findings) or time in ms (events)
+	Key int64 // severity id or risk score (findings), time in ms (events)
 	ID  int64
 }
 
@@ -175,6 +180,10 @@ type Issue struct {
 	FirstSeen  time.Time `json:"first_seen"`
 	LastSeen   time.Time `json:"last_seen"`
 	FindingIDs []int64   `json:"finding_ids"` // at most 100
+	// RiskScore and Risk are the issue's stored risk (-1 and nil when it
+	// has not been scored yet).
+	RiskScore int             `json:"-"`
+	Risk      json.RawMessage `json:"-"`
 }
 
 // Role is what a token may do.
@@ -278,6 +287,7 @@ type Store interface {
 	// Begin starts a write transaction.
 	Begin(ctx context.Context) (Appender, error)
 	Querier
+	Correlations
 	Tokens
 	Jobs
 	// Ping checks that the backend is reachable.

@@ -19,11 +19,17 @@ func fromJoined(table string) string {
 	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
 }
 
-func scanRecord(sc pgx.Row) (store.Record, error) {
+// scanRecord reads recordColumns, and the risk score after them when
+// withRisk.
+func scanRecord(sc pgx.Row, withRisk bool) (store.Record, error) {
 	var r store.Record
 	var doc []byte
-	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey,
-		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc)
+	dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey,
+		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc}
+	if withRisk {
+		dst = append(dst, &r.RiskScore)
+	}
+	err := sc.Scan(dst...)
 	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
 	r.OCSF = doc
 	return r, err
@@ -113,10 +119,16 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 		limit = store.MaxPage
 	}
 	c := filters(q)
-	query := `SELECT r.issue_key, max(r.severity_id), count(*), sum(r.count), min(r.first_seen), max(r.last_seen), min(r.title),
-		array_agg(DISTINCT r.product ORDER BY r.product), (array_agg(r.id ORDER BY r.id))[1:100]
-		FROM findings r WHERE ` + strings.Join(c.where, " AND ") + ` AND r.issue_key <> '' GROUP BY r.issue_key
-		ORDER BY max(r.severity_id) DESC, r.issue_key LIMIT ` + strconv.Itoa(limit) + ` OFFSET ` + strconv.Itoa(max(offset, 0))
+	order := "g.sev DESC, g.issue_key"
+	if q.ByRisk {
+		order = "coalesce(ir.score, -1) DESC, " + order
+	}
+	query := `SELECT g.issue_key, g.sev, g.n, g.c, g.f, g.l, g.t, g.p, g.ids, coalesce(ir.score, -1), ir.doc FROM (
+		SELECT r.tenant, r.issue_key, max(r.severity_id) AS sev, count(*) AS n, sum(r.count) AS c, min(r.first_seen) AS f, max(r.last_seen) AS l, min(r.title) AS t,
+		array_agg(DISTINCT r.product ORDER BY r.product) AS p, (array_agg(r.id ORDER BY r.id))[1:100] AS ids
+		FROM findings r WHERE ` + strings.Join(c.where, " AND ") + ` AND r.issue_key <> '' GROUP BY r.tenant, r.issue_key) g
+		LEFT JOIN issue_risks ir ON ir.tenant = g.tenant AND ir.issue_key = g.issue_key
+		ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(limit) + ` OFFSET ` + strconv.Itoa(max(offset, 0))
 	rows, err := s.pool.Query(ctx, query, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: listing issues: %w", s.scrub(err))
@@ -125,10 +137,15 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 	var out []store.Issue
 	for rows.Next() {
 		var is store.Issue
-		var sev int32
+		var sev, score int32
 		var findings, count int64
-		if err := rows.Scan(&is.Key, &sev, &findings, &count, &is.FirstSeen, &is.LastSeen, &is.Title, &is.Sources, &is.FindingIDs); err != nil {
+		var doc []byte
+		if err := rows.Scan(&is.Key, &sev, &findings, &count, &is.FirstSeen, &is.LastSeen, &is.Title, &is.Sources, &is.FindingIDs, &score, &doc); err != nil {
 			return nil, fmt.Errorf("postgres: listing issues: %w", s.scrub(err))
+		}
+		is.RiskScore = int(score)
+		if doc != nil {
+			is.Risk = doc
 		}
 		is.SeverityID, is.Findings, is.Count = int(sev), int(findings), int(count)
 		is.FirstSeen, is.LastSeen = is.FirstSeen.UTC(), is.LastSeen.UTC()
@@ -143,17 +160,24 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 		limit = store.MaxPage
 	}
 	c := filters(q)
+	keyExpr, cols, from := "r."+key, recordColumns, fromJoined(table)
+	byRisk := q.ByRisk && table == "findings"
+	if byRisk {
+		keyExpr = "coalesce(ir.score, -1)"
+		cols += ", " + keyExpr
+		from += "LEFT JOIN issue_risks ir ON ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '' "
+	}
 	if !q.After.IsZero() {
 		var k any = q.After.Key
 		if key == "time" {
 			k = time.UnixMilli(q.After.Key).UTC()
 		}
 		// the first term bounds an index range; the OR alone may scan
-		c.add("r."+key+" <= $1? AND (r."+key+" < $1? OR r.id > $2?)", k, q.After.ID)
+		c.add(keyExpr+" <= $1? AND ("+keyExpr+" < $1? OR r.id > $2?)", k, q.After.ID)
 	}
 	where, args := c.where, c.args
-	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY r." + key + " DESC, r.id ASC LIMIT " + strconv.Itoa(limit+1)
+	query := "SELECT " + cols + from + "WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + keyExpr + " DESC, r.id ASC LIMIT " + strconv.Itoa(limit+1)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
@@ -161,7 +185,7 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	defer rows.Close()
 	var p store.Page
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scanRecord(rows, byRisk)
 		if err != nil {
 			return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
 		}
@@ -174,7 +198,10 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 		p.Records = p.Records[:limit]
 		last := p.Records[limit-1]
 		k := int64(last.SeverityID)
-		if key == "time" {
+		switch {
+		case byRisk:
+			k = int64(last.RiskScore)
+		case key == "time":
 			k = last.Time.UnixMilli()
 		}
 		p.Next = store.Cursor{Key: k, ID: last.ID}
@@ -201,7 +228,7 @@ func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Recor
 }
 
 func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
-	r, err := scanRecord(s.pool.QueryRow(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = $1 AND r.id = $2", textSafe(tenant), id))
+	r, err := scanRecord(s.pool.QueryRow(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = $1 AND r.id = $2", textSafe(tenant), id), false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, store.ErrNotFound
 	}

@@ -198,6 +198,7 @@ type chunk struct {
 	applied []bool
 	newIDs  []int64  // new rows, whose documents are copied in
 	newDocs [][]byte //
+	queue   [][]any  // tenant, ref of each new row (the correlation queue)
 	ids     []int64  // rows whose document changed, upserted
 	docs    []string //
 }
@@ -221,7 +222,7 @@ func (a *appender) upsertChunk(ctx context.Context, table string, aggs []agg, ch
 	clear(ch.pos)
 	ch.applied = slices.Grow(ch.applied[:0], len(aggs))[:len(aggs)]
 	clear(ch.applied)
-	ch.newIDs, ch.newDocs, ch.ids, ch.docs = ch.newIDs[:0], ch.newDocs[:0], ch.ids[:0], ch.docs[:0]
+	ch.newIDs, ch.newDocs, ch.ids, ch.docs, ch.queue = ch.newIDs[:0], ch.newDocs[:0], ch.ids[:0], ch.docs[:0], ch.queue[:0]
 	for i := range aggs {
 		ch.cols.add(&aggs[i])
 		ch.pos[aggs[i].fp] = i
@@ -248,6 +249,11 @@ func (a *appender) upsertChunk(ctx context.Context, table string, aggs []agg, ch
 				res.Updated += int(g.k - 1)
 				ch.newIDs = append(ch.newIDs, id)
 				ch.newDocs = append(ch.newDocs, jsonbSafe(g.last.OCSF))
+				ref := store.FindingRef(id)
+				if table == "events" {
+					ref = store.EventRef(id)
+				}
+				ch.queue = append(ch.queue, []any{textSafe(g.last.Tenant), int64(ref)})
 			case isUpsert: // updated, same document
 				res.Updated += int(g.k)
 			default: // updated, and its document changed
@@ -293,6 +299,12 @@ func (a *appender) upsertChunk(ctx context.Context, table string, aggs []agg, ch
 			pgx.CopyFromSlice(len(ch.newIDs), func(i int) ([]any, error) { return []any{ch.newIDs[i], ch.newDocs[i]}, nil }))
 		if err != nil {
 			return res, fmt.Errorf("writing documents: %w", err)
+		}
+	}
+	if len(ch.queue) > 0 {
+		// new rows' ids are fresh, so their refs are not queued yet
+		if _, err := a.tx.CopyFrom(ctx, pgx.Identifier{"correlation_queue"}, []string{"tenant", "ref"}, pgx.CopyFromRows(ch.queue)); err != nil {
+			return res, fmt.Errorf("queueing for correlation: %w", err)
 		}
 	}
 	if len(ch.ids) > 0 {

@@ -180,6 +180,10 @@ func docsSQL(table string, n int) string {
 		" ON CONFLICT (id) DO UPDATE SET ocsf = excluded.ocsf"
 }
 
+func queueSQL(_ string, n int) string {
+	return "INSERT INTO correlation_queue (tenant, ref) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?),", n), ",") + " ON CONFLICT DO NOTHING"
+}
+
 func docTable(table string) string { return strings.TrimSuffix(table, "s") + "_docs" }
 
 func (a *appender) stmt(ctx context.Context, kind, table string, n int, build func(string, int) string) (*sql.Stmt, error) {
@@ -270,6 +274,7 @@ func (a *appender) upsertChunk(ctx context.Context, table string, rows []store.R
 		return res, err
 	}
 	ids := make(map[string]int64, n)
+	var queue []any // tenant, ref of each new record
 	for qr.Next() {
 		var id int64
 		var fp string
@@ -281,12 +286,26 @@ func (a *appender) upsertChunk(ctx context.Context, table string, rows []store.R
 		ids[fp] = id
 		if count == 1 {
 			res.New++
+			ref := store.FindingRef(id)
+			if table == "events" {
+				ref = store.EventRef(id)
+			}
+			queue = append(queue, rows[last[fp]].Tenant, int64(ref))
 		} else {
 			res.Updated++
 		}
 	}
 	if err := errors.Join(qr.Err(), qr.Close()); err != nil {
 		return res, err
+	}
+	if len(queue) > 0 {
+		// new records wait for correlation (internal/store: CorrelationState)
+		if st, err = a.stmt(ctx, "queue", table, len(queue)/2, queueSQL); err != nil {
+			return res, err
+		}
+		if _, err := st.ExecContext(ctx, queue...); err != nil {
+			return res, err
+		}
 	}
 
 	a.args = a.args[:0]
@@ -369,10 +388,16 @@ func fromJoined(table string) string {
 	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
 }
 
-func scanRecord(sc interface{ Scan(...any) error }) (store.Record, error) {
+// scanRecord reads recordColumns, and the risk score after them when
+// withRisk.
+func scanRecord(sc interface{ Scan(...any) error }, withRisk bool) (store.Record, error) {
 	var r store.Record
 	var tm, first, last int64
-	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey, &tm, &r.Count, &first, &last, &r.OCSF)
+	dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey, &tm, &r.Count, &first, &last, &r.OCSF}
+	if withRisk {
+		dst = append(dst, &r.RiskScore)
+	}
+	err := sc.Scan(dst...)
 	r.Time = time.UnixMilli(tm).UTC()
 	r.FirstSeen = time.UnixMilli(first).UTC()
 	r.LastSeen = time.UnixMilli(last).UTC()
@@ -396,13 +421,20 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	}
 	whereSQL, args := filters(q)
 	where := []string{whereSQL}
+	keyExpr, cols, from := "r."+key, recordColumns, fromJoined(table)
+	byRisk := q.ByRisk && table == "findings"
+	if byRisk {
+		keyExpr = "coalesce(ir.score, -1)"
+		cols += ", " + keyExpr
+		from += "LEFT JOIN issue_risks ir ON ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '' "
+	}
 	if !q.After.IsZero() {
 		// the first term bounds an index range; the OR alone would scan
-		where = append(where, "r."+key+" <= ? AND (r."+key+" < ? OR r.id > ?)")
+		where = append(where, keyExpr+" <= ? AND ("+keyExpr+" < ? OR r.id > ?)")
 		args = append(args, q.After.Key, q.After.Key, q.After.ID)
 	}
-	query := "SELECT " + recordColumns + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY r." + key + " DESC, r.id ASC LIMIT ?"
+	query := "SELECT " + cols + from + "WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + keyExpr + " DESC, r.id ASC LIMIT ?"
 	args = append(args, limit+1)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -411,7 +443,7 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	defer rows.Close()
 	var p store.Page
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scanRecord(rows, byRisk)
 		if err != nil {
 			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
 		}
@@ -424,7 +456,10 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 		p.Records = p.Records[:limit]
 		last := p.Records[limit-1]
 		k := int64(last.SeverityID)
-		if key == "time" {
+		switch {
+		case byRisk:
+			k = int64(last.RiskScore)
+		case key == "time":
 			k = last.Time.UnixMilli()
 		}
 		p.Next = store.Cursor{Key: k, ID: last.ID}
@@ -477,7 +512,7 @@ func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Recor
 
 func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
 	row := s.r.QueryRowContext(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = ? AND r.id = ?", tenant, id)
-	r, err := scanRecord(row)
+	r, err := scanRecord(row, false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Record{}, store.ErrNotFound
 	}
@@ -524,9 +559,16 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 		limit = store.MaxPage
 	}
 	args = append(args, limit, max(offset, 0))
-	rows, err := s.r.QueryContext(ctx, `SELECT r.issue_key, max(r.severity_id), count(*), sum(r.count), min(r.first_seen), max(r.last_seen),
-		min(r.title), group_concat(DISTINCT r.product), group_concat(r.id)
-		FROM findings r WHERE `+where+` AND r.issue_key <> '' GROUP BY r.issue_key ORDER BY max(r.severity_id) DESC, r.issue_key LIMIT ? OFFSET ?`, args...)
+	order := "g.sev DESC, g.issue_key"
+	if q.ByRisk {
+		order = "coalesce(ir.score, -1) DESC, " + order
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT g.issue_key, g.sev, g.n, g.c, g.f, g.l, g.t, g.p, g.ids, coalesce(ir.score, -1), ir.doc FROM (
+		SELECT r.tenant, r.issue_key, max(r.severity_id) AS sev, count(*) AS n, sum(r.count) AS c, min(r.first_seen) AS f, max(r.last_seen) AS l,
+		min(r.title) AS t, group_concat(DISTINCT r.product) AS p, group_concat(r.id) AS ids
+		FROM findings r WHERE `+where+` AND r.issue_key <> '' GROUP BY r.tenant, r.issue_key) g
+		LEFT JOIN issue_risks ir ON ir.tenant = g.tenant AND ir.issue_key = g.issue_key
+		ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: listing issues: %w", err)
 	}
@@ -536,8 +578,12 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 		var is store.Issue
 		var first, last int64
 		var products, ids string
-		if err := rows.Scan(&is.Key, &is.SeverityID, &is.Findings, &is.Count, &first, &last, &is.Title, &products, &ids); err != nil {
+		var doc []byte
+		if err := rows.Scan(&is.Key, &is.SeverityID, &is.Findings, &is.Count, &first, &last, &is.Title, &products, &ids, &is.RiskScore, &doc); err != nil {
 			return nil, fmt.Errorf("sqlite: listing issues: %w", err)
+		}
+		if doc != nil {
+			is.Risk = doc
 		}
 		is.FirstSeen, is.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
 		is.Sources = strings.Split(products, ",")

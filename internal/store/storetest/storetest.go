@@ -45,6 +45,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UnusualText", testUnusualText},
 		{"EventTiesByID", testEventTies},
 		{"AppenderEnds", testAppenderEnds},
+		{"CorrelationQueue", testCorrelationQueue},
+		{"IncidentsAndEntityIndex", testIncidents},
+		{"RiskOrder", testRiskOrder},
 		{"ExportImport", func(t *testing.T, s store.Store) {
 			dst := open(t)
 			t.Cleanup(func() { dst.Close() })

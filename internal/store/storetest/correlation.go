@@ -1,0 +1,244 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+// testCorrelationQueue: every new record is queued once, in the upsert's
+// transaction; updates are not queued; a step removes what it correlated,
+// and a step taking records another step took writes nothing.
+func testCorrelationQueue(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	st, err := s.CorrelationState(ctx, "t1")
+	if err != nil || st.Built || st.Records != 0 {
+		t.Fatalf("state of a new tenant = %+v, %v", st, err)
+	}
+	write(t, s, []store.Row{row("t1", "a", 3, t0), row("t1", "b", 3, t0), row("t2", "c", 3, t0)}, []store.Row{row("t1", "e1", 1, t0)})
+	write(t, s, []store.Row{row("t1", "a", 3, t0.Add(time.Hour))}, nil) // an update: not queued again
+
+	// a rolled-back upsert queues nothing
+	a, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.UpsertFindings(ctx, []store.Row{row("t1", "gone", 3, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	a.Rollback()
+
+	q, err := s.Queued(ctx, "t1", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := all(t, s, store.Query{Tenant: "t1"})
+	ev, err := s.Events(ctx, store.Query{Tenant: "t1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Ref{store.EventRef(ev.Records[0].ID)}
+	for _, r := range fa {
+		want = append(want, store.FindingRef(r.ID))
+	}
+	slices.Sort(want)
+	if !slices.Equal(q, want) {
+		t.Fatalf("queued = %v, want %v", q, want)
+	}
+	if q2, _ := s.Queued(ctx, "t2", 100); len(q2) != 1 {
+		t.Fatalf("t2 queued = %v, want 1", q2)
+	}
+
+	// a step takes two; another step naming one of them conflicts
+	if err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Done: q[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Done: q[1:],
+		Put: []store.IncidentRow{{ID: "x", Title: "x", Members: q[1:], Doc: json.RawMessage(`{}`)}}})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("taking a record twice: err = %v, want ErrConflict", err)
+	}
+	if _, err := s.Incident(ctx, "t1", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a conflicting step wrote an incident: %v", err)
+	}
+	if q3, _ := s.Queued(ctx, "t1", 100); !slices.Equal(q3, q[2:]) {
+		t.Fatalf("after one step queued = %v, want %v", q3, q[2:])
+	}
+	if st, _ := s.CorrelationState(ctx, "t1"); !st.Built || st.Records != 2 {
+		t.Fatalf("state = %+v, want built with 2 records", st)
+	}
+	// a reset counts what it names, queued or not
+	if err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true, Done: want}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.CorrelationState(ctx, "t1"); st.Records != int64(len(want)) {
+		t.Fatalf("state after reset = %+v, want %d records", st, len(want))
+	}
+	if q4, _ := s.Queued(ctx, "t1", 100); len(q4) != 0 {
+		t.Fatalf("queued after reset = %v", q4)
+	}
+	recs, err := s.RecordsByRef(ctx, "t1", want)
+	if err != nil || len(recs) != len(want) {
+		t.Fatalf("RecordsByRef = %d records, %v; want %d", len(recs), err, len(want))
+	}
+	if recs, _ := s.RecordsByRef(ctx, "t2", want); len(recs) != 0 {
+		t.Fatalf("RecordsByRef crossed tenants: %d", len(recs))
+	}
+}
+
+// testIncidents: entity index, incidents with members, merges and issue
+// risks round-trip, per tenant.
+func testIncidents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ents := []store.EntityRow{
+		{Hash: 1, Kind: "ip", Value: "203.0.113.7", Ref: 101, Time: t0},
+		{Hash: 1, Kind: "ip", Value: "203.0.113.7", Ref: -102, Time: t0.Add(time.Hour)},
+		{Hash: 2, Kind: "identity", Value: "alice", Ref: 101, Time: t0},
+		{Hash: 1, Kind: "ip", Value: "203.0.113.7", Ref: 103, Time: t0.Add(48 * time.Hour)},
+	}
+	in := func(id string, risk int, last time.Time, members ...store.Ref) store.IncidentRow {
+		return store.IncidentRow{ID: id, Title: "incident " + id, Risk: risk, SeverityID: 4, Tactics: 2, FirstSeen: t0, LastSeen: last,
+			Members: members, Doc: json.RawMessage(`{"id":"` + id + `","risk":{"score":` + string(rune('0'+risk/10)) + `0}}`), UpdatedAt: t0}
+	}
+	err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true, Done: []store.Ref{101, -102, 103}, Entities: ents,
+		Put:   []store.IncidentRow{in("a", 40, t0, 101, -102), in("b", 70, t0, 103)},
+		Risks: []store.IssueRisk{{Key: "k1", Score: 55, Doc: json.RawMessage(`{"score":55}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := s.EntityCounts(ctx, "t1", []int64{1, 2, 9})
+	if err != nil || counts[1] != 3 || counts[2] != 1 || len(counts) != 2 {
+		t.Fatalf("EntityCounts = %v, %v", counts, err)
+	}
+	refs, err := s.EntityRefs(ctx, "t1", []int64{1, 2}, t0, t0.Add(24*time.Hour))
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("EntityRefs in a day = %v, %v; want 3", refs, err)
+	}
+	if c, _ := s.EntityCounts(ctx, "t2", []int64{1}); len(c) != 0 {
+		t.Fatalf("EntityCounts crossed tenants: %v", c)
+	}
+	list, err := s.Incidents(ctx, store.IncidentQuery{Tenant: "t1"})
+	if err != nil || len(list) != 2 || list[0].ID != "b" || list[1].ID != "a" {
+		t.Fatalf("Incidents = %+v, %v; want b then a (riskiest first)", list, err)
+	}
+	if list, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t1", MinRisk: 50}); len(list) != 1 {
+		t.Fatalf("MinRisk 50 gave %d incidents", len(list))
+	}
+	if list, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t2"}); len(list) != 0 {
+		t.Fatalf("incidents crossed tenants: %v", list)
+	}
+	got, err := s.Incident(ctx, "t1", "a")
+	if err != nil || !slices.Equal(got.Members, []store.Ref{101, -102}) || got.Risk != 40 || got.Title != "incident a" || !got.LastSeen.Equal(t0) {
+		t.Fatalf("Incident a = %+v, %v", got, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(got.Doc, &doc); err != nil || doc["id"] != "a" {
+		t.Fatalf("incident doc = %s, %v", got.Doc, err)
+	}
+	if _, err := s.Incident(ctx, "t2", "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Incident of another tenant: %v", err)
+	}
+	of, err := s.IncidentsOf(ctx, "t1", []store.Ref{101, -102, 103, 104})
+	if err != nil || of[101] != "a" || of[-102] != "a" || of[103] != "b" || len(of) != 3 {
+		t.Fatalf("IncidentsOf = %v, %v", of, err)
+	}
+	// b merges into a
+	write(t, s, []store.Row{row("t1", "n", 3, t0)}, nil)
+	q, _ := s.Queued(ctx, "t1", 10)
+	err = s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Done: q, Delete: []string{"b"},
+		Put: []store.IncidentRow{in("a", 90, t0.Add(48*time.Hour), 101, -102, 103, q[0])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Incident(ctx, "t1", "b"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("merged incident b still there: %v", err)
+	}
+	got, _ = s.Incident(ctx, "t1", "a")
+	if !slices.Equal(got.Members, []store.Ref{101, -102, 103, q[0]}) || got.Risk != 90 {
+		t.Fatalf("after merge a = %+v", got)
+	}
+	members := map[store.Ref]string{}
+	if err := s.AllIncidentMembers(ctx, "t1", func(r store.Ref, id string) error { members[r] = id; return nil }); err != nil || len(members) != 4 {
+		t.Fatalf("AllIncidentMembers = %v, %v", members, err)
+	}
+	// a split: a keeps two members, the others leave
+	if err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Put: []store.IncidentRow{in("a", 90, t0, 101, -102)}}); err != nil {
+		t.Fatal(err)
+	}
+	if of, _ := s.IncidentsOf(ctx, "t1", []store.Ref{103}); len(of) != 0 {
+		t.Fatalf("a member that left is still a member: %v", of)
+	}
+
+	risks, err := s.IssueRisks(ctx, "t1", []string{"k1", "k2"})
+	if err != nil || len(risks) != 1 || risks["k1"].Score != 55 {
+		t.Fatalf("IssueRisks = %v, %v", risks, err)
+	}
+	// a reset clears everything derived
+	if err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t1"}); len(list) != 0 {
+		t.Fatalf("incidents after reset: %v", list)
+	}
+	if c, _ := s.EntityCounts(ctx, "t1", []int64{1, 2}); len(c) != 0 {
+		t.Fatalf("entities after reset: %v", c)
+	}
+	if r, _ := s.IssueRisks(ctx, "t1", []string{"k1"}); len(r) != 0 {
+		t.Fatalf("issue risks after reset: %v", r)
+	}
+}
+
+// testRiskOrder: findings and issues listed by their issue's stored risk,
+// with paging, unscored last.
+func testRiskOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var rows []store.Row
+	for i, k := range []string{"low", "high", "none", "high", "mid"} {
+		r := row("t1", k+string(rune('0'+i)), 3, t0)
+		r.IssueKey = k
+		rows = append(rows, r)
+	}
+	write(t, s, rows, nil)
+	err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true, Risks: []store.IssueRisk{
+		{Key: "low", Score: 10, Doc: json.RawMessage(`{"score":10}`)}, {Key: "high", Score: 90, Doc: json.RawMessage(`{"score":90}`)},
+		{Key: "mid", Score: 50, Doc: json.RawMessage(`{"score":50}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	var scores []int
+	q := store.Query{Tenant: "t1", ByRisk: true, Limit: 2}
+	for {
+		p, err := s.Findings(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			keys = append(keys, r.IssueKey)
+			scores = append(scores, r.RiskScore)
+		}
+		if p.Next.IsZero() {
+			break
+		}
+		q.After = p.Next
+	}
+	if !slices.Equal(keys, []string{"high", "high", "mid", "low", "none"}) || !slices.Equal(scores, []int{90, 90, 50, 10, -1}) {
+		t.Fatalf("findings by risk = %v %v", keys, scores)
+	}
+	issues, err := s.Issues(ctx, store.Query{Tenant: "t1", ByRisk: true}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, is := range issues {
+		got = append(got, is.Key)
+	}
+	if !slices.Equal(got, []string{"high", "mid", "low", "none"}) || issues[0].RiskScore != 90 || string(issues[0].Risk) != `{"score":90}` || issues[3].RiskScore != -1 || issues[3].Risk != nil {
+		t.Fatalf("issues by risk = %v (%+v)", got, issues)
+	}
+}
