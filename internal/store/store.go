@@ -94,8 +94,8 @@ type Query struct {
 	// ByRisk lists findings (and issues) by their issue's stored risk,
 	// riskiest first (unscored last), instead of by severity.
 	ByRisk bool
-	Limit      int      // at most this many; 0 means the implementation's page size (1000)
-	After      Cursor   // start after this position (zero: from the start)
+	Limit  int    // at most this many; 0 means the implementation's page size (1000)
+	After  Cursor // start after this position (zero: from the start)
 }
 
 // MaxPage is the largest page a query returns.

@@ -479,4 +479,3 @@ func chunks[T any](vals []T, fn func([]any) error) error {
 	}
 	return nil
 }
-
