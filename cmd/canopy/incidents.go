@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -17,24 +18,27 @@ import (
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/risk"
+	"github.com/canopy-sec/canopy/internal/store"
 )
 
 func (e *env) incidentsCmd() *cobra.Command {
 	var tenant, output string
-	var window time.Duration
 	var minRisk, limit int
-	var rf riskFlags
 	cmd := &cobra.Command{
 		Use:   "incidents [flags]",
-		Short: "Correlate findings and events into incidents (riskiest first)",
-		Long: `Incidents groups the tenant's findings and events that share an entity (an
-address, an identity, a resource, a host, a container, an image) within
---window of each other into incidents, ordered along the ATT&CK kill chain and
-scored for risk with the factors shown. Entities that nearly every record
-shares (a NAT address, cloud API domains) link nothing.
+		Short: "List incidents: findings and events correlated along the ATT&CK kill chain (riskiest first)",
+		Long: `Incidents lists the tenant's incidents, riskiest first. An incident groups
+findings and events that share an entity (an address, an identity, a
+resource, a host, a container, an image) within the correlation window of
+each other, ordered along the ATT&CK kill chain and scored for risk with
+the factors shown. Entities that nearly every record shares (a NAT address,
+cloud API domains) link nothing.
 
-Incidents are computed from the store each time; "members" name the
-findings and events ("finding:12", "event:40") of canopy findings / events.`,
+Incidents are kept in the store and updated as records are ingested;
+records still waiting for correlation are correlated first. After changing
+--weights, --assets, --kev or --window, run canopy correlate --rebuild.
+"members" name the findings and events ("finding:12", "event:40") of
+canopy findings / events.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
@@ -42,27 +46,33 @@ findings and events ("finding:12", "event:40") of canopy findings / events.`,
 			default:
 				return usageError{fmt.Errorf("--output must be table, json or ocsf, not %q", output)}
 			}
-			// correlation holds every record's entities at once: a tighter
-			// garbage collector keeps a million records under 1 GB
-			defer debug.SetGCPercent(debug.SetGCPercent(50))
 			ctx := cmd.Context()
 			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			opts, err := rf.options(window)
-			if err != nil {
-				return err
-			}
-			incs, err := pipeline.Incidents(ctx, st, tenant, opts)
-			if err != nil {
+			if _, err := e.correlate(ctx, st, tenant, false); err != nil {
 				return err
 			}
 			var shown []pipeline.Incident
-			for _, in := range incs {
-				if in.Risk.Score >= minRisk && (limit == 0 || len(shown) < limit) {
+			for offset := 0; limit == 0 || len(shown) < limit; offset += store.MaxPage {
+				rows, err := st.Incidents(ctx, store.IncidentQuery{Tenant: tenant, MinRisk: minRisk, Offset: offset})
+				if err != nil {
+					return err
+				}
+				for _, r := range rows {
+					if limit > 0 && len(shown) >= limit {
+						break
+					}
+					in, err := pipeline.DecodeIncident(r)
+					if err != nil {
+						return err
+					}
 					shown = append(shown, in)
+				}
+				if len(rows) < store.MaxPage {
+					break
 				}
 			}
 			w := bufio.NewWriter(e.stdout)
@@ -96,25 +106,98 @@ findings and events ("finding:12", "event:40") of canopy findings / events.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant to correlate")
-	cmd.Flags().DurationVar(&window, "window", 24*time.Hour, "how far apart two records sharing an entity may be and still be linked")
+	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
 	cmd.Flags().IntVar(&minRisk, "min-risk", 0, "only incidents with at least this risk score (0-100)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (with risk, entities, tactics, members) or ocsf (JSON Lines of Incident Findings)")
-	rf.add(cmd)
 	return cmd
+}
+
+// correlateCmd builds `canopy correlate`.
+func (e *env) correlateCmd() *cobra.Command {
+	var tenant, output string
+	var rebuild bool
+	cmd := &cobra.Command{
+		Use:   "correlate [flags]",
+		Short: "Correlate records waiting for it into incidents, and score incidents and issues (--rebuild: all records again)",
+		Long: `Correlate runs the correlate and score stages over the tenant's records
+that wait for them: ingest does this on its own, so correlate is needed
+after ingest --no-correlate, or with --rebuild after a change of --weights,
+--assets, --kev or --window: a rebuild correlates every stored record again
+and scores every incident and issue with the current settings. Incident ids
+stay the same across a rebuild wherever an incident keeps most of its
+members.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return usageError{fmt.Errorf("--output must be text or json, not %q", output)}
+			}
+			ctx := cmd.Context()
+			st, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := e.correlate(ctx, st, tenant, rebuild)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				b, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, string(b))
+				return nil
+			}
+			fmt.Fprintln(e.stdout, describeCorrelation(res))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "correlate and score every stored record again")
+	cmd.Flags().StringVar(&output, "output", "text", "output: text or json")
+	return cmd
+}
+
+func describeCorrelation(res pipeline.CorrelateResult) string {
+	what := "correlated"
+	if res.Rebuilt {
+		what = "rebuilt from"
+	}
+	return fmt.Sprintf("correlation: %s %d records: %d incidents written, %d merged, %d issues scored", what, res.Records, res.Incidents, res.Merged, res.Issues)
+}
+
+// correlate runs the correlate and score stages with the settings of the
+// global flags.
+func (e *env) correlate(ctx context.Context, st store.Store, tenant string, rebuild bool) (pipeline.CorrelateResult, error) {
+	opts, err := e.risk.cached()
+	if err != nil {
+		return pipeline.CorrelateResult{}, err
+	}
+	opts.Now = time.Now()
+	if rebuild {
+		// a rebuild holds every record's entities at once: a tighter
+		// garbage collector keeps a million records under 1 GB
+		defer debug.SetGCPercent(debug.SetGCPercent(50))
+	}
+	res, err := pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{IncidentOptions: opts, Rebuild: rebuild})
+	if err != nil {
+		return res, fmt.Errorf("correlating: %w", err)
+	}
+	return res, nil
 }
 
 // incidentCmd builds `canopy incident show ID`.
 func (e *env) incidentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "incident", Short: "Show one incident"}
-	var lf lookupFlags
+	var tenant string
 	show := &cobra.Command{
 		Use:   "show INCIDENT_ID",
 		Short: "Show an incident's timeline: its members in time order with their tactics, and its risk",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := e.findIncident(cmd.Context(), args[0], lf)
+			in, err := e.findIncident(cmd.Context(), args[0], tenant)
 			if err != nil {
 				return err
 			}
@@ -148,61 +231,65 @@ func (e *env) incidentCmd() *cobra.Command {
 			return nil
 		},
 	}
-	lf.add(show)
+	show.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
 	cmd.AddCommand(show)
 	return cmd
 }
 
-// lookupFlags find one incident: the tenant, and the correlation and risk
-// settings it was listed with.
-type lookupFlags struct {
-	tenant string
-	window time.Duration
-	rf     riskFlags
-}
-
-func (f *lookupFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.tenant, "tenant", pipeline.DefaultTenant, "tenant")
-	cmd.Flags().DurationVar(&f.window, "window", 24*time.Hour, "correlation window, as for canopy incidents")
-	f.rf.add(cmd)
-}
-
-// findIncident correlates the tenant's records and returns the incident
-// with the given id.
-func (e *env) findIncident(ctx context.Context, id string, lf lookupFlags) (pipeline.Incident, error) {
-	tenant := lf.tenant
-	opts, err := lf.rf.options(lf.window)
-	if err != nil {
-		return pipeline.Incident{}, err
-	}
+// findIncident returns the stored incident with the given id, after
+// correlating what waits for it.
+func (e *env) findIncident(ctx context.Context, id, tenant string) (pipeline.Incident, error) {
 	st, err := e.openStore(ctx)
 	if err != nil {
 		return pipeline.Incident{}, err
 	}
 	defer st.Close()
-	incs, err := pipeline.Incidents(ctx, st, tenant, opts)
+	if _, err := e.correlate(ctx, st, tenant, false); err != nil {
+		return pipeline.Incident{}, err
+	}
+	row, err := st.Incident(ctx, tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return pipeline.Incident{}, fmt.Errorf("no incident %s (see canopy incidents)", id)
+	}
 	if err != nil {
 		return pipeline.Incident{}, err
 	}
-	for _, in := range incs {
-		if in.ID == id {
-			return in, nil
-		}
-	}
-	return pipeline.Incident{}, fmt.Errorf("no incident %s (see canopy incidents)", id)
+	return pipeline.DecodeIncident(row)
 }
 
-// riskFlags name the files that tune risk scores.
-type riskFlags struct{ weights, assets, kev string }
+// riskFlags are the global settings of correlation and scoring.
+type riskFlags struct {
+	weights, assets, kev string
+	window               time.Duration
+
+	mu     sync.Mutex
+	loaded *pipeline.IncidentOptions // the files, read once
+}
+
+// cached reads the settings' files the first time it is called.
+func (f *riskFlags) cached() (pipeline.IncidentOptions, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.loaded == nil {
+		opts, err := f.options()
+		if err != nil {
+			return opts, err
+		}
+		f.loaded = &opts
+	}
+	return *f.loaded, nil
+}
 
 func (f *riskFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.weights, "weights", "", "risk weights YAML (default: the built-in weights, see internal/risk/default-weights.yaml)")
-	cmd.Flags().StringVar(&f.assets, "assets", "", "asset context YAML: tags, labels or uids → criticality tier")
-	cmd.Flags().StringVar(&f.kev, "kev", "", "known exploited vulnerabilities: CISA KEV JSON or one CVE per line")
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&f.weights, "weights", os.Getenv("CANOPY_WEIGHTS"), "risk weights YAML (default $CANOPY_WEIGHTS, else the built-in weights: internal/risk/default-weights.yaml)")
+	fl.StringVar(&f.assets, "assets", os.Getenv("CANOPY_ASSETS"), "asset context YAML: tags, labels or uids → criticality tier (default $CANOPY_ASSETS)")
+	fl.StringVar(&f.kev, "kev", os.Getenv("CANOPY_KEV"), "known exploited vulnerabilities: CISA KEV JSON or one CVE per line (default $CANOPY_KEV)")
+	fl.DurationVar(&f.window, "window", 24*time.Hour, "correlation window: how far apart two records sharing an entity may be and still be linked")
 }
 
-func (f *riskFlags) options(window time.Duration) (pipeline.IncidentOptions, error) {
-	opts := pipeline.IncidentOptions{Window: window}
+func (f *riskFlags) options() (pipeline.IncidentOptions, error) {
+	opts := pipeline.IncidentOptions{Window: f.window}
 	load := func(path string, fn func(r io.Reader) error) error {
 		if path == "" {
 			return nil
@@ -232,13 +319,13 @@ func (f *riskFlags) options(window time.Duration) (pipeline.IncidentOptions, err
 // riskCmd builds `canopy risk explain ID`.
 func (e *env) riskCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "risk", Short: "Explain risk scores"}
-	var lf lookupFlags
+	var tenant string
 	explain := &cobra.Command{
 		Use:   "explain INCIDENT_ID",
 		Short: "Show how an incident's risk score is made: each factor, its value, weight and contribution",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := e.findIncident(cmd.Context(), args[0], lf)
+			in, err := e.findIncident(cmd.Context(), args[0], tenant)
 			if err != nil {
 				return err
 			}
@@ -246,7 +333,7 @@ func (e *env) riskCmd() *cobra.Command {
 			return nil
 		},
 	}
-	lf.add(explain)
+	explain.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
 	cmd.AddCommand(explain)
 	return cmd
 }

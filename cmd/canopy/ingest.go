@@ -24,7 +24,7 @@ const progressThreshold = 10 << 20
 func (e *env) ingestCmd() *cobra.Command {
 	var format, tenant, output string
 	var nb busFlags
-	var noWait bool
+	var noWait, noCorrelate bool
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Ingest tool output files (or - for stdin) into the store",
@@ -36,7 +36,11 @@ duplicates. Each file lands whole or not at all.
 With --nats, each file is decoded completely, then its batches are put on
 NATS JetStream for the workers of a scaled-out deployment (canopy serve
 --role worker) to apply; ingest then waits until the job is done unless
---no-wait is given.`,
+--no-wait is given.
+
+New records are then correlated into incidents and scored (canopy
+correlate), unless --no-correlate or --no-wait is given: they wait in the
+store's correlation queue for the next correlation.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("ingest needs at least one PATH (or - for stdin)")}
@@ -89,8 +93,23 @@ NATS JetStream for the workers of a scaled-out deployment (canopy serve
 				}
 				results = append(results, res)
 			}
+			var corr *pipeline.CorrelateResult
+			if !noCorrelate && !noWait {
+				res, err := e.correlate(ctx, st, tenant, false)
+				if err != nil {
+					return err
+				}
+				corr = &res
+				if output == "text" {
+					fmt.Fprintln(e.stdout, describeCorrelation(res))
+				}
+			}
 			if output == "json" {
-				b, err := json.MarshalIndent(map[string]any{"files": results}, "", "  ")
+				out := map[string]any{"files": results}
+				if corr != nil {
+					out["correlation"] = corr
+				}
+				b, err := json.MarshalIndent(out, "", "  ")
 				if err != nil {
 					return err
 				}
@@ -105,6 +124,7 @@ NATS JetStream for the workers of a scaled-out deployment (canopy serve
 	cmd.Flags().StringVar(&format, "format", "", "input format (see `canopy formats`); default: recognise the content")
 	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant the records belong to")
 	cmd.Flags().StringVar(&output, "output", "text", "output: text or json")
+	cmd.Flags().BoolVar(&noCorrelate, "no-correlate", false, "leave new records in the correlation queue (see canopy correlate)")
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "with --nats: return once the batches are on the bus, without waiting for the workers")
 	nb.add(cmd)
 	return cmd

@@ -18,7 +18,7 @@ import (
 
 // listCmd builds `canopy findings` and `canopy events`.
 func (e *env) listCmd(what string) *cobra.Command {
-	var tenant, severity, source, class, output string
+	var tenant, severity, source, class, output, sortBy string
 	var limit int
 	events := what == "events"
 	order := "most severe first"
@@ -42,12 +42,20 @@ func (e *env) listCmd(what string) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
+			if q.ByRisk, err = sortFlag(sortBy); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if q.ByRisk {
+				if _, err := e.correlate(ctx, st, tenant, false); err != nil {
+					return err
+				}
+			}
 			w := bufio.NewWriter(e.stdout)
 			defer w.Flush()
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -127,6 +135,9 @@ func (e *env) listCmd(what string) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (records with Canopy's fields) or ocsf (JSON Lines of pure OCSF)")
+	if what == "findings" {
+		cmd.Flags().StringVar(&sortBy, "sort", "severity", "order: severity (most severe first) or risk (their issue's risk score, riskiest first)")
+	}
 	return cmd
 }
 
@@ -147,8 +158,19 @@ func cut(s string, n int) string {
 }
 
 // issuesCmd builds `canopy issues`.
+// sortFlag reads --sort.
+func sortFlag(v string) (byRisk bool, err error) {
+	switch v {
+	case "", "severity":
+		return false, nil
+	case "risk":
+		return true, nil
+	}
+	return false, usageError{fmt.Errorf("--sort must be severity or risk, not %q", v)}
+}
+
 func (e *env) issuesCmd() *cobra.Command {
-	var tenant, severity, source, class, output string
+	var tenant, severity, source, class, output, sortBy string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "issues [flags]",
@@ -169,12 +191,18 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 			if err != nil {
 				return usageError{err}
 			}
+			if q.ByRisk, err = sortFlag(sortBy); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if _, err := e.correlate(ctx, st, tenant, false); err != nil {
+				return err
+			}
 			var all []api.Issue
 			for offset := 0; ; {
 				q.Limit = store.MaxPage
@@ -216,5 +244,6 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 	cmd.Flags().StringVar(&class, "class", "", "only these finding classes: vulnerability, compliance, detection …")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table or json")
+	cmd.Flags().StringVar(&sortBy, "sort", "severity", "order: severity (most severe first) or risk (riskiest first)")
 	return cmd
 }

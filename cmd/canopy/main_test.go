@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -376,8 +377,9 @@ func TestIncidentFromSeveralTools(t *testing.T) {
 	}
 }
 
-// TestRiskWeightsFile: a weights file changes incident scores, and risk
-// explain shows the breakdown whose contributions make the score.
+// TestRiskWeightsFile: a weights file changes incident scores after
+// correlate --rebuild, the incident keeps its id, and risk explain shows
+// the breakdown whose contributions make the score.
 func TestRiskWeightsFile(t *testing.T) {
 	data := t.TempDir()
 	files, _ := filepath.Glob("testdata/intrusion/*.json*")
@@ -398,11 +400,21 @@ func TestRiskWeightsFile(t *testing.T) {
 	id, base := score()
 	weights := filepath.Join(t.TempDir(), "weights.yaml")
 	os.WriteFile(weights, []byte("kill_chain_breadth: 60\n"), 0o644)
-	if _, more := score("--weights", weights); more <= base {
+	if _, same := score("--weights", weights); same != base {
+		t.Errorf("stored score changed without a rebuild: %d, was %d", same, base)
+	}
+	if r := canopy(t, "", "correlate", "--rebuild", "--data", data, "--weights", weights); r.code != 0 || !strings.Contains(r.stdout, "rebuilt from") {
+		t.Fatalf("correlate --rebuild: %+v", r)
+	}
+	newID, more := score()
+	if more <= base {
 		t.Errorf("score with a heavier kill-chain weight = %d, default %d", more, base)
 	}
+	if newID != id {
+		t.Errorf("rebuild changed the incident's id: %s, was %s", newID, id)
+	}
 	os.WriteFile(weights, []byte("kill_chian_breadth: 60\n"), 0o644)
-	if r := canopy(t, "", "incidents", "--data", data, "--weights", weights); r.code != 1 || !strings.Contains(r.stderr, "kill_chian_breadth") {
+	if r := canopy(t, "", "correlate", "--rebuild", "--data", data, "--weights", weights); r.code != 1 || !strings.Contains(r.stderr, "kill_chian_breadth") {
 		t.Errorf("misspelt weight: %+v", r)
 	}
 	r := canopy(t, "", "risk", "explain", id, "--data", data)
@@ -415,5 +427,66 @@ func TestRiskWeightsFile(t *testing.T) {
 	}
 	if r = canopy(t, "", "incident", "show", "nope", "--data", data); r.code != 1 {
 		t.Errorf("unknown incident: %+v", r)
+	}
+}
+
+// TestIncrementalEqualsRebuild: ingesting the scenario one file at a time
+// (each ingest correlates what it added) gives the incident a rebuild
+// gives, under the same id, and issues are scored as they arrive.
+func TestIncrementalEqualsRebuild(t *testing.T) {
+	data := t.TempDir()
+	files, _ := filepath.Glob("testdata/intrusion/*.json*")
+	for _, f := range files {
+		r := canopy(t, "", "ingest", "--data", data, f)
+		if r.code != 0 || !strings.Contains(r.stdout, "correlation: ") {
+			t.Fatalf("ingest %s: %+v", f, r)
+		}
+	}
+	list := func() string {
+		r := canopy(t, "", "incidents", "--data", data, "--output", "json")
+		var incs []struct {
+			ID      string
+			Members []string
+			Tactics []struct{ ID string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &incs); err != nil || len(incs) != 1 {
+			t.Fatalf("%v: %+v", err, r)
+		}
+		return fmt.Sprint(incs[0].ID, incs[0].Members, incs[0].Tactics)
+	}
+	incremental := list()
+	if r := canopy(t, "", "correlate", "--rebuild", "--data", data); r.code != 0 {
+		t.Fatalf("rebuild: %+v", r)
+	}
+	if rebuilt := list(); rebuilt != incremental {
+		t.Errorf("incremental %s\nrebuild     %s", incremental, rebuilt)
+	}
+	r := canopy(t, "", "issues", "--data", data, "--sort", "risk", "--output", "json")
+	var issues []struct {
+		Risk struct {
+			Score   int
+			Factors []struct{ Contribution int }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &issues); err != nil || len(issues) == 0 {
+		t.Fatalf("issues: %v %+v", err, r)
+	}
+	for i, is := range issues {
+		sum := 0
+		for _, f := range is.Risk.Factors {
+			sum += f.Contribution
+		}
+		if sum != is.Risk.Score || len(is.Risk.Factors) == 0 {
+			t.Errorf("issue %d: factors sum to %d, score %d", i, sum, is.Risk.Score)
+		}
+		if i > 0 && is.Risk.Score > issues[i-1].Risk.Score {
+			t.Errorf("issues --sort risk not riskiest first")
+		}
+	}
+	if r := canopy(t, "", "findings", "--data", data, "--sort", "risk"); r.code != 0 {
+		t.Errorf("findings --sort risk: %+v", r)
+	}
+	if r := canopy(t, "", "findings", "--data", data, "--sort", "age"); r.code != 2 {
+		t.Errorf("findings --sort age: %+v", r)
 	}
 }

@@ -35,6 +35,7 @@ type env struct {
 	stdout, stderr io.Writer
 	data           string // --data
 	storeSpec      string // --store
+	risk           riskFlags
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -51,8 +52,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&e.data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 	root.PersistentFlags().StringVar(&e.storeSpec, "store", "", "store: sqlite:PATH or postgres://… (default $CANOPY_STORE, else the SQLite file in the data directory)")
+	e.risk.add(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.incidentCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
+	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -100,7 +101,13 @@ does the three.`,
 				}
 				log.Info("demo data ready")
 			}
-			opts := api.Options{Store: st, Pipeline: p, Logger: log.With("component", "api"), Insecure: insecure, Version: version, Role: apiRole}
+			if _, err := e.risk.cached(); err != nil {
+				return err // bad --weights, --assets or --kev: refuse to start
+			}
+			corr := newCorrelator(e, st, log.With("component", "correlate"))
+			defer corr.stop()
+			opts := api.Options{Store: st, Pipeline: p, Logger: log.With("component", "api"), Insecure: insecure, Version: version, Role: apiRole,
+				Correlate: corr.now}
 			ready := []func(context.Context) error{func(ctx context.Context) error {
 				if err := st.Ping(ctx); err != nil {
 					return errors.New("store unreachable")
@@ -131,6 +138,8 @@ does the three.`,
 							err := pipeline.Apply(ctx, st, b)
 							if err != nil {
 								wlog.Warn("batch not applied; it will be delivered again", "batch", b.ID, "tenant", b.Tenant, "err", err)
+							} else {
+								corr.kick(b.Tenant)
 							}
 							return err
 						})
@@ -189,6 +198,83 @@ does the three.`,
 	return cmd
 }
 
+// correlator runs the correlate and score stages for a serving process:
+// on demand (now), or in the background for tenants whose batches a worker
+// applied (kick). One process correlates one tenant at a time; processes
+// sharing a store take different records or retry (pipeline.Correlate).
+type correlator struct {
+	e    *env
+	st   store.Store
+	log  *slog.Logger
+	mu   sync.Mutex // serializes correlation in this process
+	pend chan string
+	done chan struct{}
+
+	kmu    sync.Mutex // guards closed and sends on pend
+	closed bool
+}
+
+func newCorrelator(e *env, st store.Store, log *slog.Logger) *correlator {
+	c := &correlator{e: e, st: st, log: log, pend: make(chan string, 256), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+func (c *correlator) now(ctx context.Context, tenant string) (pipeline.CorrelateResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.e.correlate(ctx, c.st, tenant, false)
+}
+
+func (c *correlator) kick(tenant string) {
+	c.kmu.Lock()
+	defer c.kmu.Unlock()
+	if c.closed {
+		return // shutting down: the records stay queued for the next run
+	}
+	select {
+	case c.pend <- tenant:
+	default: // a backlog of kicks: the queued ones cover this tenant's records
+	}
+}
+
+func (c *correlator) loop() {
+	defer close(c.done)
+	for tenant := range c.pend {
+		// batches come in bursts: let the rest of a burst land first
+		time.Sleep(200 * time.Millisecond)
+		seen := map[string]bool{tenant: true}
+	drain:
+		for {
+			select {
+			case t, ok := <-c.pend:
+				if !ok {
+					break drain
+				}
+				seen[t] = true
+			default:
+				break drain
+			}
+		}
+		for t := range seen {
+			res, err := c.now(context.Background(), t)
+			if err != nil {
+				c.log.Warn("correlation failed; the records stay queued", "tenant", t, "err", err)
+				continue
+			}
+			c.log.Debug("correlated", "tenant", t, "records", res.Records, "incidents", res.Incidents)
+		}
+	}
+}
+
+func (c *correlator) stop() {
+	c.kmu.Lock()
+	c.closed = true
+	close(c.pend)
+	c.kmu.Unlock()
+	<-c.done
+}
+
 // loopbackOnly refuses an address that is not bound to loopback.
 func loopbackOnly(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
@@ -221,6 +307,9 @@ func (e *env) loadDemo(ctx context.Context, st store.Store, p *pipeline.Pipeline
 			if _, err := p.Ingest(ctx, pipeline.Input{Name: "demo/" + f.Name, R: bytes.NewReader(f.Data)}); err != nil {
 				return fmt.Errorf("loading demo data: %w", err)
 			}
+		}
+		if _, err := e.correlate(ctx, st, pipeline.DefaultTenant, false); err != nil {
+			return fmt.Errorf("loading demo data: %w", err)
 		}
 	}
 	if insecure {

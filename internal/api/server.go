@@ -30,6 +30,7 @@ var openAPIDoc []byte
 // Store is what the API reads and writes.
 type Store interface {
 	store.Querier
+	store.Correlations
 	store.Tokens
 	store.Jobs
 }
@@ -58,6 +59,10 @@ type Options struct {
 	// is ingested directly in one transaction and the answer is 200 with
 	// the result.
 	Enqueue func(ctx context.Context, in pipeline.Input) (store.Job, error)
+	// Correlate, when set, runs the correlate and score stages for a
+	// tenant's queued records: after a direct ingest (its result is in the
+	// answer), and before incidents are listed.
+	Correlate func(ctx context.Context, tenant string) (pipeline.CorrelateResult, error)
 	// Ready reports whether the node's backends (store, bus) are reachable,
 	// for GET /readyz. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -316,7 +321,8 @@ func (s *Server) formats(w http.ResponseWriter, r *http.Request) error {
 
 // IngestResponse is the body of a successful POST /ingest.
 type IngestResponse struct {
-	Files []pipeline.Result `json:"files"`
+	Files       []pipeline.Result         `json:"files"`
+	Correlation *pipeline.CorrelateResult `json:"correlation,omitempty"`
 }
 
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
@@ -345,7 +351,15 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	s.ingested.WithLabelValues(res.Format, "finding_new").Add(float64(res.FindingsNew))
 	s.ingested.WithLabelValues(res.Format, "finding_updated").Add(float64(res.FindingsUpdated))
 	s.ingested.WithLabelValues(res.Format, "event").Add(float64(res.Events))
-	return writeJSON(w, http.StatusOK, IngestResponse{Files: []pipeline.Result{res}})
+	out := IngestResponse{Files: []pipeline.Result{res}}
+	if s.opts.Correlate != nil {
+		c, err := s.opts.Correlate(r.Context(), in.Tenant)
+		if err != nil {
+			return err
+		}
+		out.Correlation = &c
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // RecordOut is a finding or event in API output: Canopy's own fields beside
@@ -478,6 +492,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error
 		return badRequest("%v", err)
 	}
 	q.IssueKey = v.Get("issue")
+	if q.ByRisk, err = parseSort(v.Get("sort")); err != nil {
+		return err
+	}
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
@@ -540,7 +557,9 @@ type Issue struct {
 }
 
 // ListIssues reads a page of issues with their severity captions and their
-// risk, scored (default weights) from up to 1,000 of each issue's findings.
+// stored risk; an issue not scored yet (its findings wait for correlation)
+// is scored on the fly with the default weights from up to 1,000 of its
+// findings.
 func ListIssues(ctx context.Context, st store.Querier, q store.Query, offset int) ([]Issue, error) {
 	issues, err := st.Issues(ctx, q, offset)
 	if err != nil {
@@ -551,6 +570,14 @@ func ListIssues(ctx context.Context, st store.Querier, q store.Query, offset int
 	out := make([]Issue, 0, len(issues))
 	for _, is := range issues {
 		is.Severity = ocsf.SeverityName(is.SeverityID)
+		if is.Risk != nil {
+			var r risk.Result
+			if err := json.Unmarshal(is.Risk, &r); err != nil {
+				return nil, fmt.Errorf("issue %s: risk: %w", is.Key, err)
+			}
+			out = append(out, Issue{Issue: is, Risk: r})
+			continue
+		}
 		page, err := st.Findings(ctx, store.Query{Tenant: q.Tenant, IssueKey: is.Key, Limit: store.MaxPage})
 		if err != nil {
 			return nil, err
@@ -574,6 +601,9 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) error {
 	q, err := ParseQuery(p.Tenant, v.Get("severity"), v.Get("source"), v.Get("class"), v.Get("limit"))
 	if err != nil {
 		return badRequest("%v", err)
+	}
+	if q.ByRisk, err = parseSort(v.Get("sort")); err != nil {
+		return err
 	}
 	if q.Limit == 0 {
 		q.Limit = 100
@@ -682,58 +712,73 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	return store.ErrNotFound
 }
 
+// parseSort reads ?sort=: "risk" (riskiest first) or "severity" (the default).
+func parseSort(v string) (byRisk bool, err error) {
+	switch v {
+	case "", "severity":
+		return false, nil
+	case "risk":
+		return true, nil
+	}
+	return false, badRequest("bad sort %q (want risk or severity)", v)
+}
+
+// IncidentsResponse is a page of incidents.
+type IncidentsResponse struct {
+	Items      []pipeline.Incident `json:"items"`
+	NextOffset int                 `json:"next_offset,omitempty"`
+}
+
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	p, _ := PrincipalFrom(r.Context())
 	v := r.URL.Query()
-	window := 24 * time.Hour
-	if x := v.Get("window"); x != "" {
-		d, err := time.ParseDuration(x)
-		if err != nil || d <= 0 {
-			return badRequest("bad window %q (e.g. 24h)", x)
-		}
-		window = d
-	}
-	minRisk, limit := 0, 100
-	for name, dst := range map[string]*int{"min_risk": &minRisk, "limit": &limit} {
+	minRisk, limit, offset := 0, 100, 0
+	for name, dst := range map[string]*int{"min_risk": &minRisk, "limit": &limit, "offset": &offset} {
 		if x := v.Get(name); x != "" {
 			n, err := strconv.Atoi(x)
-			if err != nil || n < 0 {
+			if err != nil || n < 0 || name == "limit" && (n == 0 || n > store.MaxPage) {
 				return badRequest("bad %s %q", name, x)
 			}
 			*dst = n
 		}
 	}
-	all, err := pipeline.Incidents(r.Context(), s.opts.Store, p.Tenant, pipeline.IncidentOptions{Window: window})
+	if s.opts.Correlate != nil {
+		if _, err := s.opts.Correlate(r.Context(), p.Tenant); err != nil {
+			return err
+		}
+	}
+	rows, err := s.opts.Store.Incidents(r.Context(), store.IncidentQuery{Tenant: p.Tenant, MinRisk: minRisk, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}
-	items := []pipeline.Incident{}
-	for _, in := range all {
-		if in.Risk.Score >= minRisk && (limit == 0 || len(items) < limit) {
-			items = append(items, in)
+	out := IncidentsResponse{Items: []pipeline.Incident{}}
+	for _, row := range rows {
+		in, err := pipeline.DecodeIncident(row)
+		if err != nil {
+			return err
 		}
+		out.Items = append(out.Items, in)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	if len(rows) == limit {
+		out.NextOffset = offset + limit
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	p, _ := PrincipalFrom(r.Context())
-	window := 24 * time.Hour
-	if x := r.URL.Query().Get("window"); x != "" {
-		d, err := time.ParseDuration(x)
-		if err != nil || d <= 0 {
-			return badRequest("bad window %q (e.g. 24h)", x)
+	if s.opts.Correlate != nil {
+		if _, err := s.opts.Correlate(r.Context(), p.Tenant); err != nil {
+			return err
 		}
-		window = d
 	}
-	all, err := pipeline.Incidents(r.Context(), s.opts.Store, p.Tenant, pipeline.IncidentOptions{Window: window})
+	row, err := s.opts.Store.Incident(r.Context(), p.Tenant, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	for _, in := range all {
-		if in.ID == r.PathValue("id") {
-			return writeJSON(w, http.StatusOK, in)
-		}
+	in, err := pipeline.DecodeIncident(row)
+	if err != nil {
+		return err
 	}
-	return store.ErrNotFound
+	return writeJSON(w, http.StatusOK, in)
 }

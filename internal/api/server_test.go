@@ -46,6 +46,9 @@ func newFixtureWith(t *testing.T, opts api.Options) *fixture {
 		t.Fatal(err)
 	}
 	opts.Store, opts.Pipeline, opts.Version = st, p, "test"
+	opts.Correlate = func(ctx context.Context, tenant string) (pipeline.CorrelateResult, error) {
+		return pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{})
+	}
 	if opts.Enqueue != nil {
 		enqueue := opts.Enqueue
 		opts.Enqueue = func(ctx context.Context, in pipeline.Input) (store.Job, error) {
@@ -370,7 +373,7 @@ func TestIncidentsAPI(t *testing.T) {
 			t.Fatalf("ingest %s = %d %s", p, code, b)
 		}
 	}
-	code, b := f.do(t, "GET", "/api/v1/incidents?window=24h", tok, nil)
+	code, b := f.do(t, "GET", "/api/v1/incidents", tok, nil)
 	var out struct {
 		Items []struct {
 			Members []string
@@ -395,7 +398,28 @@ func TestIncidentsAPI(t *testing.T) {
 	if _, b := f.do(t, "GET", "/api/v1/incidents", other, nil); !strings.Contains(string(b), `"items":[]`) {
 		t.Errorf("another tenant sees incidents: %s", b)
 	}
-	if code, _ := f.do(t, "GET", "/api/v1/incidents?window=soon", tok, nil); code != 400 {
-		t.Errorf("bad window = %d", code)
+	if code, _ := f.do(t, "GET", "/api/v1/incidents?limit=soon", tok, nil); code != 400 {
+		t.Errorf("bad limit = %d", code)
+	}
+	// findings and issues by risk: the intrusion's findings carry scores
+	code, b = f.do(t, "GET", "/api/v1/issues?sort=risk", tok, nil)
+	var issues struct {
+		Items []struct {
+			Risk struct{ Score int }
+		}
+	}
+	if err := json.Unmarshal(b, &issues); err != nil || code != 200 || len(issues.Items) == 0 {
+		t.Fatalf("issues by risk = %d %s", code, b)
+	}
+	for i := 1; i < len(issues.Items); i++ {
+		if issues.Items[i].Risk.Score > issues.Items[i-1].Risk.Score {
+			t.Errorf("issues not riskiest first: %s", b)
+		}
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/findings?sort=risk", tok, nil); code != 200 {
+		t.Errorf("findings by risk = %d", code)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/findings?sort=oldest", tok, nil); code != 400 {
+		t.Errorf("bad sort = %d", code)
 	}
 }

@@ -144,8 +144,8 @@ type Correlations interface {
 	// correlation, oldest first.
 	Queued(ctx context.Context, tenant string, limit int) ([]Ref, error)
 	// RecordsByRef returns the tenant's records with the given refs (those
-	// that exist), in no particular order.
-	RecordsByRef(ctx context.Context, tenant string, refs []Ref) ([]Record, error)
+	// that exist).
+	RecordsByRef(ctx context.Context, tenant string, refs []Ref) (map[Ref]Record, error)
 	// EntityCounts returns how many indexed records name each entity hash
 	// (absent: none).
 	EntityCounts(ctx context.Context, tenant string, hashes []int64) (map[int64]int, error)

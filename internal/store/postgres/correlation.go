@@ -66,7 +66,7 @@ func (s *Store) records(ctx context.Context, table, query string, args ...any) (
 }
 
 // RecordsByRef returns the records with the given refs.
-func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Ref) ([]store.Record, error) {
+func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Ref) (map[store.Ref]store.Record, error) {
 	var findings, events []int64
 	for _, r := range refs {
 		if r.IsEvent() {
@@ -75,7 +75,7 @@ func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Re
 			findings = append(findings, r.ID())
 		}
 	}
-	var out []store.Record
+	out := make(map[store.Ref]store.Record, len(refs))
 	for table, ids := range map[string][]int64{"findings": findings, "events": events} {
 		if len(ids) == 0 {
 			continue
@@ -84,7 +84,13 @@ func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Re
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, recs...)
+		for _, r := range recs {
+			if table == "events" {
+				out[store.EventRef(r.ID)] = r
+			} else {
+				out[store.FindingRef(r.ID)] = r
+			}
+		}
 	}
 	return out, nil
 }

@@ -63,8 +63,8 @@ func collectRecords(rows *sql.Rows, table string) ([]store.Record, error) {
 }
 
 // RecordsByRef returns the records with the given refs.
-func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Ref) ([]store.Record, error) {
-	var out []store.Record
+func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Ref) (map[store.Ref]store.Record, error) {
+	out := make(map[store.Ref]store.Record, len(refs))
 	for _, events := range []bool{false, true} {
 		table := "findings"
 		if events {
@@ -86,7 +86,13 @@ func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Re
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, recs...)
+			for _, r := range recs {
+				if events {
+					out[store.EventRef(r.ID)] = r
+				} else {
+					out[store.FindingRef(r.ID)] = r
+				}
+			}
 			ids = ids[n:]
 		}
 	}

@@ -1,0 +1,620 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/canopy-sec/canopy/internal/correlate"
+	"github.com/canopy-sec/canopy/internal/ocsf"
+	"github.com/canopy-sec/canopy/internal/risk"
+	"github.com/canopy-sec/canopy/internal/store"
+)
+
+// Correlator is what the correlate and score stages need of a store.
+type Correlator interface {
+	store.Querier
+	store.Correlations
+}
+
+// CorrelateOptions tunes [Correlate]; the zero value gives the defaults.
+type CorrelateOptions struct {
+	IncidentOptions
+	// Rebuild correlates every stored record again from scratch (after a
+	// change of weights, asset context or window), instead of only the
+	// queued ones. A tenant's first correlation always rebuilds.
+	Rebuild bool
+	// Batch is how many queued records one incremental step takes;
+	// default 5000.
+	Batch int
+}
+
+// CorrelateResult says what [Correlate] did.
+type CorrelateResult struct {
+	Rebuilt   bool `json:"rebuilt"`
+	Records   int  `json:"records"`   // records correlated
+	Incidents int  `json:"incidents"` // incidents written, new or changed
+	Merged    int  `json:"merged"`    // incidents merged into others (or dissolved)
+	Issues    int  `json:"issues"`    // issue risks written
+}
+
+// Correlate runs the correlate and score stages over the tenant's records
+// that wait for them (or, rebuilding, over all): it indexes their entities,
+// joins them to stored incidents or builds new ones, merges incidents that
+// they link, and scores the incidents and the issues they touch. Each step
+// writes in one transaction that also takes its records off the queue, so
+// a crash loses nothing and repeats nothing. Incident ids are stable: an
+// incident keeps its id as it grows, a merge keeps the id of the incident
+// with most members, and a rebuild gives each incident the id of the
+// stored incident it shares most members with.
+//
+// Incremental results equal a rebuild's, except that an entity that was
+// rare when two records were linked stays a link after it becomes common;
+// a rebuild unlinks it.
+func Correlate(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions) (CorrelateResult, error) {
+	opts.defaults()
+	var res CorrelateResult
+	state, err := st.CorrelationState(ctx, tenant)
+	if err != nil {
+		return res, err
+	}
+	if opts.Rebuild || !state.Built {
+		return rebuild(ctx, st, tenant, opts)
+	}
+	for conflicts := 0; ; {
+		n, err := step(ctx, st, tenant, opts, &res)
+		if errors.Is(err, store.ErrConflict) && conflicts < 10 {
+			conflicts++ // another process took some of the same records: look again
+			continue
+		}
+		if err != nil || n == 0 {
+			return res, err
+		}
+	}
+}
+
+func (o *CorrelateOptions) defaults() {
+	if o.Batch <= 0 {
+		o.Batch = 5000
+	}
+	if o.Window <= 0 {
+		o.Window = 24 * time.Hour
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Weights == nil {
+		w := risk.DefaultWeights()
+		o.Weights = &w
+	}
+}
+
+// entityHash identifies an entity in the store's index.
+func entityHash(e correlate.Entity) int64 {
+	return int64(xxhash.Sum64String(string(e.Kind) + "\x00" + e.Value))
+}
+
+// summary is what correlation keeps of a record.
+type summary struct {
+	member correlate.Member
+	rec    ocsf.Record // kept only where needed to describe and score
+}
+
+func summarize(r store.Record, ref store.Ref, pool map[string]string, keep bool) (summary, error) {
+	rec, err := ocsf.Decode(r.OCSF)
+	if err != nil {
+		return summary{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	ents, tactics := correlate.Summarize(rec, pool)
+	s := summary{member: correlate.Member{ID: int64(ref), Time: r.Time, Entities: ents, Tactics: tactics}}
+	if keep {
+		s.rec = rec
+	}
+	return s, nil
+}
+
+// step correlates one batch of queued records; it returns how many it took.
+func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions, res *CorrelateResult) (int, error) {
+	state, err := st.CorrelationState(ctx, tenant)
+	if err != nil {
+		return 0, err
+	}
+	queued, err := st.Queued(ctx, tenant, opts.Batch)
+	if err != nil || len(queued) == 0 {
+		return 0, err
+	}
+	recs, err := st.RecordsByRef(ctx, tenant, queued)
+	if err != nil {
+		return 0, err
+	}
+	inBatch := make(map[int64]bool, len(queued))
+	for _, q := range queued {
+		inBatch[int64(q)] = true
+	}
+	pool := map[string]string{}
+	sums := map[store.Ref]summary{}
+	var ents []store.EntityRow
+	batchCount := map[int64]int{}
+	var lo, hi time.Time
+	var findings []store.Record
+	for _, ref := range queued {
+		r, ok := recs[ref]
+		if !ok {
+			continue // deleted since it was queued: it leaves the queue
+		}
+		s, err := summarize(r, ref, pool, true)
+		if err != nil {
+			return 0, err
+		}
+		sums[ref] = s
+		if !ref.IsEvent() {
+			findings = append(findings, r)
+		}
+		for _, e := range s.member.Entities {
+			h := entityHash(e)
+			ents = append(ents, store.EntityRow{Hash: h, Kind: string(e.Kind), Value: e.Value, Ref: ref, Time: r.Time})
+			batchCount[h]++
+		}
+		if lo.IsZero() || r.Time.Before(lo) {
+			lo = r.Time
+		}
+		if r.Time.After(hi) {
+			hi = r.Time
+		}
+	}
+	batch := len(sums)
+	total := int(state.Records) + batch
+	copts := correlate.Options{Window: opts.Window}
+	limit := correlate.Limit(total, copts)
+	hashes := make([]int64, 0, len(batchCount))
+	for h := range batchCount {
+		hashes = append(hashes, h)
+	}
+	stored, err := st.EntityCounts(ctx, tenant, hashes)
+	if err != nil {
+		return 0, err
+	}
+	var linking []int64
+	for _, h := range hashes {
+		if c := stored[h] + batchCount[h]; c >= 2 && c <= limit && stored[h] > 0 {
+			linking = append(linking, h)
+		}
+	}
+	// the neighbourhood: indexed records sharing a linking entity within
+	// the window, and the incidents they are in, whole
+	var neighbours []store.Ref
+	if len(linking) > 0 {
+		nrefs, err := st.EntityRefs(ctx, tenant, linking, lo.Add(-opts.Window), hi.Add(opts.Window))
+		if err != nil {
+			return 0, err
+		}
+		seen := map[store.Ref]bool{}
+		for _, n := range nrefs {
+			if _, ok := sums[n.Ref]; !ok && !seen[n.Ref] {
+				seen[n.Ref] = true
+				neighbours = append(neighbours, n.Ref)
+			}
+		}
+	}
+	oldOf, err := st.IncidentsOf(ctx, tenant, neighbours)
+	if err != nil {
+		return 0, err
+	}
+	old := map[string][]store.Ref{}
+	for _, id := range oldOf {
+		if _, ok := old[id]; ok {
+			continue
+		}
+		in, err := st.Incident(ctx, tenant, id)
+		if err != nil {
+			return 0, err
+		}
+		old[id] = in.Members
+	}
+	load := map[store.Ref]bool{}
+	for _, n := range neighbours {
+		load[n] = true
+	}
+	for _, ms := range old {
+		for _, m := range ms {
+			load[m] = true
+		}
+	}
+	if len(load) > 0 {
+		refs := make([]store.Ref, 0, len(load))
+		for r := range load {
+			refs = append(refs, r)
+		}
+		more, err := st.RecordsByRef(ctx, tenant, refs)
+		if err != nil {
+			return 0, err
+		}
+		for ref, r := range more {
+			s, err := summarize(r, ref, pool, false)
+			if err != nil {
+				return 0, err
+			}
+			sums[ref] = s
+		}
+	}
+	// global counts of every entity of the neighbourhood
+	all := map[int64]bool{}
+	for _, s := range sums {
+		for _, e := range s.member.Entities {
+			all[entityHash(e)] = true
+		}
+	}
+	more := make([]int64, 0, len(all))
+	for h := range all {
+		if _, ok := stored[h]; !ok {
+			more = append(more, h)
+		}
+	}
+	if len(more) > 0 {
+		extra, err := st.EntityCounts(ctx, tenant, more)
+		if err != nil {
+			return 0, err
+		}
+		for h, n := range extra {
+			stored[h] = n
+		}
+	}
+	copts.Total = total
+	copts.Count = func(e correlate.Entity) int {
+		h := entityHash(e)
+		return stored[h] + batchCount[h]
+	}
+	members := make([]correlate.Member, 0, len(sums))
+	for _, s := range sums {
+		members = append(members, s.member)
+	}
+	incs := correlate.Build(members, copts)
+
+	u := store.CorrelationUpdate{Tenant: tenant, Done: queued, Entities: ents}
+	ids, deleted := assignIDs(tenant, incs, func(r store.Ref) string { return oldOf[r] }, oldMembers(old))
+	u.Delete = deleted
+	for i, inc := range incs {
+		changed := false
+		for _, m := range inc.Members {
+			if inBatch[m] {
+				changed = true
+				break
+			}
+		}
+		if !changed && sameMembers(old[ids[i]], inc.Members) {
+			continue // untouched by this batch
+		}
+		row, err := describe(ctx, st, tenant, ids[i], inc, sums, opts)
+		if err != nil {
+			return 0, err
+		}
+		u.Put = append(u.Put, row)
+	}
+	risks, err := issueRisks(ctx, st, tenant, findings, opts)
+	if err != nil {
+		return 0, err
+	}
+	u.Risks = risks
+	if err := st.ApplyCorrelation(ctx, u); err != nil {
+		return 0, err
+	}
+	res.Records += batch
+	res.Incidents += len(u.Put)
+	res.Merged += len(u.Delete)
+	res.Issues += len(u.Risks)
+	return len(queued), nil
+}
+
+func oldMembers(old map[string][]store.Ref) map[string]int {
+	out := make(map[string]int, len(old))
+	for id, ms := range old {
+		out[id] = len(ms)
+	}
+	return out
+}
+
+func sameMembers(a []store.Ref, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	set := make(map[int64]bool, len(a))
+	for _, r := range a {
+		set[int64(r)] = true
+	}
+	for _, m := range b {
+		if !set[m] {
+			return false
+		}
+	}
+	return true
+}
+
+// assignIDs names each incident: by the stored incident it shares most
+// members with (each stored id used once, largest overlaps first), else by
+// its first member. It returns the ids, and the stored incidents no new one
+// took (merged or dissolved).
+func assignIDs(tenant string, incs []correlate.Incident, oldOf func(store.Ref) string, old map[string]int) ([]string, []string) {
+	type pair struct {
+		inc     int
+		id      string
+		overlap int
+	}
+	var pairs []pair
+	for i, inc := range incs {
+		n := map[string]int{}
+		for _, m := range inc.Members {
+			if id := oldOf(store.Ref(m)); id != "" {
+				n[id]++
+			}
+		}
+		for id, c := range n {
+			pairs = append(pairs, pair{i, id, c})
+		}
+	}
+	sort.Slice(pairs, func(a, b int) bool {
+		if pairs[a].overlap != pairs[b].overlap {
+			return pairs[a].overlap > pairs[b].overlap
+		}
+		if pairs[a].id != pairs[b].id {
+			return pairs[a].id < pairs[b].id
+		}
+		return pairs[a].inc < pairs[b].inc
+	})
+	ids := make([]string, len(incs))
+	used := map[string]bool{}
+	for _, p := range pairs {
+		if ids[p.inc] == "" && !used[p.id] {
+			ids[p.inc], used[p.id] = p.id, true
+		}
+	}
+	for i, inc := range incs {
+		if ids[i] == "" {
+			ids[i] = incidentID(tenant, store.Ref(inc.Members[0]))
+			for used[ids[i]] { // an id of a stored incident, taken by another
+				ids[i] = incidentID(tenant+"+", store.Ref(inc.Members[0]))
+			}
+			used[ids[i]] = true
+		}
+	}
+	var deleted []string
+	for id := range old {
+		if !used[id] {
+			deleted = append(deleted, id)
+		}
+	}
+	sort.Strings(deleted)
+	return ids, deleted
+}
+
+// incidentID names a new incident after its first record.
+func incidentID(tenant string, first store.Ref) string {
+	sum := sha256.Sum256([]byte(tenant + "\x00" + first.String()))
+	return hex.EncodeToString(sum[:6])
+}
+
+// describe makes the stored form of an incident: its risk and OCSF
+// Incident Finding from its first maxIncidentRecords members.
+func describe(ctx context.Context, st Correlator, tenant, id string, inc correlate.Incident, sums map[store.Ref]summary, opts CorrelateOptions) (store.IncidentRow, error) {
+	head := inc.Members[:min(len(inc.Members), maxIncidentRecords)]
+	recs := map[int64]ocsf.Record{}
+	var missing []store.Ref
+	for _, m := range head {
+		if s, ok := sums[store.Ref(m)]; ok && s.rec != nil {
+			recs[m] = s.rec
+		} else {
+			missing = append(missing, store.Ref(m))
+		}
+	}
+	if len(missing) > 0 {
+		got, err := st.RecordsByRef(ctx, tenant, missing)
+		if err != nil {
+			return store.IncidentRow{}, err
+		}
+		for ref, r := range got {
+			rec, err := ocsf.Decode(r.OCSF)
+			if err != nil {
+				return store.IncidentRow{}, fmt.Errorf("%s: %w", ref, err)
+			}
+			recs[int64(ref)] = rec
+		}
+	}
+	memberRecs := make([]ocsf.Record, 0, len(head))
+	for _, m := range head {
+		if r, ok := recs[m]; ok {
+			memberRecs = append(memberRecs, r)
+		}
+	}
+	in := risk.FromFindings(memberRecs, opts.Assets, opts.KEV, opts.Now)
+	in.Tactics = max(in.Tactics, len(inc.Tactics))
+	refs := make([]store.Ref, len(inc.Members))
+	names := make([]string, len(inc.Members))
+	for i, m := range inc.Members {
+		refs[i] = store.Ref(m)
+		names[i] = refs[i].String()
+	}
+	f := correlate.ToOCSF(inc, recs, id)
+	out := Incident{ID: id, Title: inc.Title, Risk: risk.Score(in, *opts.Weights), Entities: inc.Entities, Tactics: inc.Tactics,
+		Members: names, FirstSeen: inc.First, LastSeen: inc.Last, OCSF: f}
+	doc, err := json.Marshal(out)
+	if err != nil {
+		return store.IncidentRow{}, fmt.Errorf("incident %s: %w", id, err)
+	}
+	return store.IncidentRow{ID: id, Tenant: tenant, Title: inc.Title, Risk: out.Risk.Score, SeverityID: f.SeverityID, Tactics: len(inc.Tactics),
+		FirstSeen: inc.First, LastSeen: inc.Last, Members: refs, Doc: doc, UpdatedAt: time.Now()}, nil
+}
+
+// issueRisks scores the issues of the given findings: from the findings
+// themselves when they are all the issue has, else from up to
+// maxIncidentRecords of the issue's stored findings.
+func issueRisks(ctx context.Context, st Correlator, tenant string, findings []store.Record, opts CorrelateOptions) ([]store.IssueRisk, error) {
+	byKey := map[string][]store.Record{}
+	for _, f := range findings {
+		if f.IssueKey != "" {
+			byKey[f.IssueKey] = append(byKey[f.IssueKey], f)
+		}
+	}
+	if len(byKey) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	sizes, err := st.IssueSizes(ctx, tenant, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.IssueRisk, 0, len(keys))
+	for _, k := range keys {
+		group := byKey[k]
+		if sizes[k] > len(group) {
+			p, err := st.Findings(ctx, store.Query{Tenant: tenant, IssueKey: k, Limit: maxIncidentRecords})
+			if err != nil {
+				return nil, err
+			}
+			group = p.Records
+		}
+		r, err := scoreRecords(group, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.IssueRisk{Key: k, Score: r.Score, Doc: mustJSON(r)})
+	}
+	return out, nil
+}
+
+func scoreRecords(group []store.Record, opts CorrelateOptions) (risk.Result, error) {
+	recs := make([]ocsf.Record, 0, len(group))
+	for _, g := range group {
+		rec, err := ocsf.Decode(g.OCSF)
+		if err != nil {
+			return risk.Result{}, fmt.Errorf("finding %d: %w", g.ID, err)
+		}
+		recs = append(recs, rec)
+	}
+	return risk.Score(risk.FromFindings(recs, opts.Assets, opts.KEV, opts.Now), *opts.Weights), nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // risk results are plain data
+	}
+	return b
+}
+
+// rebuild correlates all of the tenant's records from scratch.
+func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions) (CorrelateResult, error) {
+	res := CorrelateResult{Rebuilt: true}
+	oldOf := map[store.Ref]string{}
+	oldSize := map[string]int{}
+	if err := st.AllIncidentMembers(ctx, tenant, func(r store.Ref, id string) error {
+		oldOf[r] = id
+		oldSize[id]++
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	pool := map[string]string{}
+	var members []correlate.Member
+	var ents []store.EntityRow
+	var done []store.Ref
+	for _, events := range []bool{false, true} {
+		q := store.Query{Tenant: tenant, Limit: store.MaxPage}
+		for {
+			var page store.Page
+			var err error
+			if events {
+				page, err = st.Events(ctx, q)
+			} else {
+				page, err = st.Findings(ctx, q)
+			}
+			if err != nil {
+				return res, err
+			}
+			for _, r := range page.Records {
+				ref := store.FindingRef(r.ID)
+				if events {
+					ref = store.EventRef(r.ID)
+				}
+				s, err := summarize(r, ref, pool, false)
+				if err != nil {
+					return res, err
+				}
+				members = append(members, s.member)
+				done = append(done, ref)
+				for _, e := range s.member.Entities {
+					ents = append(ents, store.EntityRow{Hash: entityHash(e), Kind: string(e.Kind), Value: e.Value, Ref: ref, Time: r.Time})
+				}
+			}
+			if page.Next.IsZero() {
+				break
+			}
+			q.After = page.Next
+		}
+	}
+	incs := correlate.Build(members, correlate.Options{Window: opts.Window})
+	members = nil
+	ids, deleted := assignIDs(tenant, incs, func(r store.Ref) string { return oldOf[r] }, oldSize)
+	u := store.CorrelationUpdate{Tenant: tenant, Reset: true, Done: done, Entities: ents}
+	for i, inc := range incs {
+		row, err := describe(ctx, st, tenant, ids[i], inc, nil, opts)
+		if err != nil {
+			return res, err
+		}
+		u.Put = append(u.Put, row)
+	}
+	// every issue, a page at a time
+	for offset := 0; ; offset += store.MaxPage {
+		issues, err := st.Issues(ctx, store.Query{Tenant: tenant, Limit: store.MaxPage}, offset)
+		if err != nil {
+			return res, err
+		}
+		var refs []store.Ref
+		for _, is := range issues {
+			for _, id := range is.FindingIDs {
+				refs = append(refs, store.FindingRef(id))
+			}
+		}
+		recs, err := st.RecordsByRef(ctx, tenant, refs)
+		if err != nil {
+			return res, err
+		}
+		byKey := map[string][]store.Record{}
+		for _, r := range recs {
+			byKey[r.IssueKey] = append(byKey[r.IssueKey], r)
+		}
+		for _, is := range issues {
+			r, err := scoreRecords(byKey[is.Key], opts)
+			if err != nil {
+				return res, err
+			}
+			u.Risks = append(u.Risks, store.IssueRisk{Key: is.Key, Score: r.Score, Doc: mustJSON(r)})
+		}
+		if len(issues) < store.MaxPage {
+			break
+		}
+	}
+	if err := st.ApplyCorrelation(ctx, u); err != nil {
+		return res, err
+	}
+	res.Records, res.Incidents, res.Merged, res.Issues = len(done), len(u.Put), len(deleted), len(u.Risks)
+	return res, nil
+}
+
+// DecodeIncident reads a stored incident's document.
+func DecodeIncident(row store.IncidentRow) (Incident, error) {
+	var in Incident
+	if err := json.Unmarshal(row.Doc, &in); err != nil {
+		return Incident{}, fmt.Errorf("incident %s: %w", row.ID, err)
+	}
+	return in, nil
+}
