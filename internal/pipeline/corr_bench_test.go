@@ -10,12 +10,13 @@ import (
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
 )
 
-// BenchmarkIncidentsStore correlates what a data directory holds (named by
-// $CANOPY_CORR_DATA; skipped otherwise), e.g. the 1M generated events of
-// TestWriteGeneratedEvents after `canopy ingest --data DIR`:
+// BenchmarkRebuildStore rebuilds the correlation of what a data directory
+// holds (named by $CANOPY_CORR_DATA; skipped otherwise), e.g. the 1M
+// generated events of TestWriteGeneratedEvents after `canopy ingest --data
+// DIR`:
 //
-//	CANOPY_CORR_DATA=/tmp/corr go test ./internal/pipeline -run XXX -bench IncidentsStore -benchtime 1x
-func BenchmarkIncidentsStore(b *testing.B) {
+//	CANOPY_CORR_DATA=/tmp/corr go test ./internal/pipeline -run XXX -bench RebuildStore -benchtime 1x
+func BenchmarkRebuildStore(b *testing.B) {
 	dir := os.Getenv("CANOPY_CORR_DATA")
 	if dir == "" {
 		b.Skip("CANOPY_CORR_DATA not set")
@@ -26,7 +27,7 @@ func BenchmarkIncidentsStore(b *testing.B) {
 	}
 	defer st.Close()
 	for b.Loop() {
-		if _, err := pipeline.Incidents(context.Background(), st, "default", pipeline.IncidentOptions{}); err != nil {
+		if _, err := pipeline.Correlate(context.Background(), st, "default", pipeline.CorrelateOptions{Rebuild: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

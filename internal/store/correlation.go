@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -119,8 +120,10 @@ type CorrelationUpdate struct {
 	Done []Ref
 	// Reset first deletes the tenant's entity index, incidents and issue
 	// risks (a rebuild), and sets Records to len(Done) instead of adding.
-	Reset    bool
-	Entities []EntityRow
+	Reset bool
+	// Entities are the index rows of the records in Done; a sequence, so
+	// that a rebuild need not hold millions of rows at once.
+	Entities iter.Seq[EntityRow]
 	// Delete removes incidents (merged into others) before Put writes
 	// incidents whole, members included.
 	Delete []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
 	"time"
 
@@ -257,31 +258,37 @@ func (s *Store) ApplyCorrelation(ctx context.Context, u store.CorrelationUpdate)
 	return tx.Commit(ctx)
 }
 
-func writeEntities(ctx context.Context, tx pgx.Tx, tenant string, rows []store.EntityRow) error {
-	if len(rows) == 0 {
+func writeEntities(ctx context.Context, tx pgx.Tx, tenant string, rows iter.Seq[store.EntityRow]) error {
+	if rows == nil {
 		return nil
-	}
-	// a record leaves the queue once (ApplyCorrelation checked), or the
-	// tenant's index was just reset, so the index rows are new: COPY them,
-	// then count them per entity
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"entity_refs"}, []string{"tenant", "hash", "time", "ref"}, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-		return []any{tenant, rows[i].Hash, rows[i].Time.UnixMilli(), int64(rows[i].Ref)}, nil
-	}))
-	if err != nil {
-		return err
 	}
 	type ent struct {
 		kind, value string
 		n           int64
 	}
 	ents := map[int64]*ent{}
-	for _, r := range rows {
+	next, stop := iter.Pull(rows)
+	defer stop()
+	// a record leaves the queue once (ApplyCorrelation checked), or the
+	// tenant's index was just reset, so the index rows are new: COPY them,
+	// counting them per entity on the way
+	var cur store.EntityRow
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"entity_refs"}, []string{"tenant", "hash", "time", "ref"}, pgx.CopyFromFunc(func() ([]any, error) {
+		r, ok := next()
+		if !ok {
+			return nil, nil
+		}
+		cur = r
 		e := ents[r.Hash]
 		if e == nil {
 			e = &ent{kind: textSafe(r.Kind), value: textSafe(r.Value)}
 			ents[r.Hash] = e
 		}
 		e.n++
+		return []any{tenant, cur.Hash, cur.Time.UnixMilli(), int64(cur.Ref)}, nil
+	}))
+	if err != nil {
+		return err
 	}
 	hashes := make([]int64, 0, len(ents))
 	for h := range ents {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/canopy-sec/canopy/internal/store"
@@ -78,7 +80,7 @@ func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Re
 		}
 		for len(ids) > 0 {
 			n := min(len(ids), inChunk)
-			rows, err := s.r.QueryContext(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = ? AND r.id IN ("+placeholders(n)+")", append([]any{tenant}, ids[:n]...)...)
+			rows, err := s.r.QueryContext(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE +r.tenant = ? AND r.id IN ("+placeholders(n)+")", append([]any{tenant}, ids[:n]...)...)
 			if err != nil {
 				return nil, fmt.Errorf("sqlite: reading %s: %w", table, err)
 			}
@@ -277,31 +279,44 @@ func (s *Store) ApplyCorrelation(ctx context.Context, u store.CorrelationUpdate)
 	return nil
 }
 
-func writeEntities(ctx context.Context, tx *sql.Tx, tenant string, rows []store.EntityRow) error {
+func writeEntities(ctx context.Context, tx *sql.Tx, tenant string, rows iter.Seq[store.EntityRow]) error {
+	if rows == nil {
+		return nil
+	}
 	type ent struct {
 		kind, value string
 		n           int
 	}
 	ents := map[int64]*ent{}
-	refs, err := tx.PrepareContext(ctx, "INSERT INTO entity_refs (tenant, hash, time, ref) VALUES (?,?,?,?) ON CONFLICT DO NOTHING")
-	if err != nil {
+	// a record leaves the queue once (ApplyCorrelation checked), or the
+	// tenant's index was just reset, so the index rows are new: insert
+	// them many to a statement, counting them per entity on the way
+	const perStatement = 500
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO entity_refs (tenant, hash, time, ref) VALUES "+strings.TrimSuffix(strings.Repeat("(?,?,?,?),", len(args)/4), ","), args...)
+		args = args[:0]
 		return err
 	}
-	defer refs.Close()
-	for _, r := range rows {
-		res, err := refs.ExecContext(ctx, tenant, r.Hash, r.Time.UnixMilli(), int64(r.Ref))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // indexed before: counted before
-		}
+	for r := range rows {
+		args = append(args, tenant, r.Hash, r.Time.UnixMilli(), int64(r.Ref))
 		e := ents[r.Hash]
 		if e == nil {
 			e = &ent{kind: r.Kind, value: r.Value}
 			ents[r.Hash] = e
 		}
 		e.n++
+		if len(args) == 4*perStatement {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	hashes := make([]int64, 0, len(ents))
 	for h := range ents {

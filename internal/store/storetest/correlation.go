@@ -105,7 +105,7 @@ func testIncidents(t *testing.T, s store.Store) {
 		return store.IncidentRow{ID: id, Title: "incident " + id, Risk: risk, SeverityID: 4, Tactics: 2, FirstSeen: t0, LastSeen: last,
 			Members: members, Doc: json.RawMessage(`{"id":"` + id + `","risk":{"score":` + string(rune('0'+risk/10)) + `0}}`), UpdatedAt: t0}
 	}
-	err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true, Done: []store.Ref{101, -102, 103}, Entities: ents,
+	err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true, Done: []store.Ref{101, -102, 103}, Entities: slices.Values(ents),
 		Put:   []store.IncidentRow{in("a", 40, t0, 101, -102), in("b", 70, t0, 103)},
 		Risks: []store.IssueRisk{{Key: "k1", Score: 55, Doc: json.RawMessage(`{"score":55}`)}}})
 	if err != nil {
