@@ -178,8 +178,10 @@ func (e *env) correlate(ctx context.Context, st store.Store, tenant string, rebu
 	opts.Now = time.Now()
 	if rebuild {
 		// a rebuild holds every record's entities at once: a tighter
-		// garbage collector keeps a million records under 1 GB
+		// garbage collector, and a soft limit it works harder to keep,
+		// hold a million records under 1 GB
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(700 << 20))
 	}
 	res, err := pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{IncidentOptions: opts, Rebuild: rebuild})
 	if err != nil {

@@ -521,18 +521,18 @@ func mustJSON(v any) json.RawMessage {
 // rebuild correlates all of the tenant's records from scratch.
 func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions) (CorrelateResult, error) {
 	res := CorrelateResult{Rebuilt: true}
-	oldOf := map[store.Ref]string{}
-	oldSize := map[string]int{}
-	if err := st.AllIncidentMembers(ctx, tenant, func(r store.Ref, id string) error {
-		oldOf[r] = id
-		oldSize[id]++
-		return nil
-	}); err != nil {
+	nf, ne, err := st.Counts(ctx, tenant)
+	if err != nil {
 		return res, err
 	}
+	// sized once: a million members grown by doubling would hold the old
+	// and the new array at once
 	pool := map[string]string{}
-	var members []correlate.Member
-	var done []store.Ref
+	members := make([]correlate.Member, 0, nf+ne)
+	done := make([]store.Ref, 0, nf+ne)
+	// up to maxIncidentRecords finding ids of each issue (by a hash of its
+	// key), to score the issues once the records' summaries are gone
+	issueIDs := map[uint64][]int64{}
 	for _, events := range []bool{false, true} {
 		q := store.Query{Tenant: tenant, Limit: store.MaxPage}
 		for {
@@ -557,6 +557,12 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 				}
 				members = append(members, s.member)
 				done = append(done, ref)
+				if r.IssueKey != "" {
+					h := xxhash.Sum64String(r.IssueKey)
+					if ids := issueIDs[h]; len(ids) < maxIncidentRecords {
+						issueIDs[h] = append(ids, r.ID)
+					}
+				}
 			}
 			if page.Next.IsZero() {
 				break
@@ -565,12 +571,15 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 		}
 	}
 	incs := correlate.Build(members, correlate.Options{Window: opts.Window})
-	ids, deleted := assignIDs(tenant, incs, func(r store.Ref) string { return oldOf[r] }, oldSize)
 	// the index rows, compact and in key order, which a B-tree takes
 	// several times faster than in record order
 	type indexRow struct{ hash, ms, ref int64 }
 	names := map[int64]correlate.Entity{}
-	var index []indexRow
+	n := 0
+	for i := range members {
+		n += len(members[i].Entities)
+	}
+	index := make([]indexRow, 0, n)
 	for i := range members {
 		m := &members[i]
 		for _, e := range m.Entities {
@@ -590,6 +599,20 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 		}
 		return cmp.Compare(a.ref, b.ref)
 	})
+	members, pool = nil, nil // what is left of them is in incs, index and names
+	// the stored incidents' members, read once the records' summaries are
+	// gone, to keep incident ids
+	oldOf := map[store.Ref]string{}
+	oldSize := map[string]int{}
+	if err := st.AllIncidentMembers(ctx, tenant, func(r store.Ref, id string) error {
+		oldOf[r] = id
+		oldSize[id]++
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	ids, deleted := assignIDs(tenant, incs, func(r store.Ref) string { return oldOf[r] }, oldSize)
+	oldOf = nil
 	ents := func(yield func(store.EntityRow) bool) {
 		for _, r := range index {
 			e := names[r.hash]
@@ -606,36 +629,47 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 		}
 		u.Put = append(u.Put, row)
 	}
-	// every issue, a page at a time
-	for offset := 0; ; offset += store.MaxPage {
-		issues, err := st.Issues(ctx, store.Query{Tenant: tenant, Limit: store.MaxPage}, offset)
-		if err != nil {
-			return res, err
-		}
-		var refs []store.Ref
-		for _, is := range issues {
-			for _, id := range is.FindingIDs {
-				refs = append(refs, store.FindingRef(id))
-			}
-		}
+	// every issue, from its findings, some hundred issues at a time
+	var refs []store.Ref
+	score := func() error {
 		recs, err := st.RecordsByRef(ctx, tenant, refs)
 		if err != nil {
-			return res, err
+			return err
 		}
 		byKey := map[string][]store.Record{}
 		for _, r := range recs {
 			byKey[r.IssueKey] = append(byKey[r.IssueKey], r)
 		}
-		for _, is := range issues {
-			r, err := scoreRecords(byKey[is.Key], opts)
+		keys := make([]string, 0, len(byKey))
+		for k := range byKey {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			group := byKey[k]
+			sort.Slice(group, func(a, b int) bool { return group[a].ID < group[b].ID })
+			r, err := scoreRecords(group, opts)
 			if err != nil {
+				return err
+			}
+			u.Risks = append(u.Risks, store.IssueRisk{Key: k, Score: r.Score, Doc: mustJSON(r)})
+		}
+		refs = refs[:0]
+		return nil
+	}
+	for h, ids := range issueIDs {
+		for _, id := range ids {
+			refs = append(refs, store.FindingRef(id))
+		}
+		delete(issueIDs, h)
+		if len(refs) >= 2000 {
+			if err := score(); err != nil {
 				return res, err
 			}
-			u.Risks = append(u.Risks, store.IssueRisk{Key: is.Key, Score: r.Score, Doc: mustJSON(r)})
 		}
-		if len(issues) < store.MaxPage {
-			break
-		}
+	}
+	if err := score(); err != nil {
+		return res, err
 	}
 	if err := st.ApplyCorrelation(ctx, u); err != nil {
 		return res, err
