@@ -18,6 +18,21 @@ type Member struct {
 	Record   ocsf.Record // may be nil when Entities and Tactics are set
 	Entities []Entity    // nil: taken from Record
 	Tactics  []Tactic    // nil: taken from Record
+	// Posture marks a weakness rather than activity: a vulnerability or a
+	// compliance finding. Weaknesses join incidents that activity forms,
+	// but a group of weaknesses alone (the same CVE in several packages
+	// of one image) is an issue to fix, not an incident.
+	Posture bool
+}
+
+// IsPosture reports whether a record is a weakness (a vulnerability or
+// compliance finding) rather than activity, for [Member.Posture].
+func IsPosture(rec ocsf.Record) bool {
+	switch rec.(type) {
+	case *ocsf.VulnerabilityFinding, *ocsf.ComplianceFinding:
+		return true
+	}
+	return false
 }
 
 // Summarize returns what correlation needs of a record: its entities, less
@@ -120,7 +135,8 @@ type Incident struct {
 // share an entity that is not common (see [Options]) and lie within the
 // window of each other; an incident is a connected group of at least
 // MinMembers records. It is deterministic: the same members give the same
-// incidents, ordered by their first record's time.
+// incidents, ordered by their first record's time. A group of posture
+// findings alone (see [Member.Posture]) is no incident.
 func Build(members []Member, opts Options) []Incident {
 	opts.defaults()
 	n := len(members)
@@ -185,7 +201,7 @@ func Build(members []Member, opts Options) []Incident {
 	}
 	var out []Incident
 	for _, g := range groups {
-		if len(g) < opts.MinMembers {
+		if len(g) < opts.MinMembers || allPosture(members, g) {
 			continue
 		}
 		out = append(out, incident(members, ents, g, count, limit))
@@ -197,6 +213,16 @@ func Build(members []Member, opts Options) []Incident {
 		return out[a].Members[0] < out[b].Members[0]
 	})
 	return out
+}
+
+func allPosture(members []Member, g []int) bool {
+	for _, i := range g {
+		m := &members[i]
+		if !m.Posture && !(m.Record != nil && IsPosture(m.Record)) {
+			return false
+		}
+	}
+	return true
 }
 
 // incident describes one group; its entities are the linking ones (neither

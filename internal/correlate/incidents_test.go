@@ -168,3 +168,22 @@ func TestToOCSFIsValid(t *testing.T) {
 		t.Errorf("incident %s", b)
 	}
 }
+
+// TestPostureAloneIsNoIncident: weaknesses sharing an entity form no
+// incident by themselves; with one activity record they join it.
+func TestPostureAloneIsNoIncident(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	cve := []correlate.Entity{{Kind: correlate.KindCVE, Value: "CVE-2024-6387"}}
+	members := []correlate.Member{
+		{ID: 1, Time: t0, Entities: cve, Tactics: []correlate.Tactic{}, Posture: true},
+		{ID: 2, Time: t0.Add(time.Minute), Entities: cve, Tactics: []correlate.Tactic{}, Posture: true},
+	}
+	if incs := correlate.Build(members, correlate.Options{}); len(incs) != 0 {
+		t.Fatalf("weaknesses alone made %d incidents", len(incs))
+	}
+	members = append(members, correlate.Member{ID: 3, Time: t0.Add(time.Hour), Entities: cve, Tactics: []correlate.Tactic{}})
+	incs := correlate.Build(members, correlate.Options{})
+	if len(incs) != 1 || len(incs[0].Members) != 3 {
+		t.Fatalf("with an activity record: %+v", incs)
+	}
+}

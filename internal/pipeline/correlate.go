@@ -120,7 +120,7 @@ func summarize(r store.Record, ref store.Ref, pool map[string]string, keep bool)
 		return summary{}, fmt.Errorf("%s: %w", ref, err)
 	}
 	ents, tactics := correlate.Summarize(rec, pool)
-	s := summary{member: correlate.Member{ID: int64(ref), Time: r.Time, Entities: ents, Tactics: tactics}}
+	s := summary{member: correlate.Member{ID: int64(ref), Time: r.Time, Entities: ents, Tactics: tactics, Posture: correlate.IsPosture(rec)}}
 	if keep {
 		s.rec = rec
 	}

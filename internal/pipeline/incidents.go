@@ -78,7 +78,7 @@ func Incidents(ctx context.Context, st store.Querier, tenant string, opts Incide
 					id += eventBase
 				}
 				ents, tactics := correlate.Summarize(rec, pool)
-				members = append(members, correlate.Member{ID: id, Time: r.Time, Entities: ents, Tactics: tactics})
+				members = append(members, correlate.Member{ID: id, Time: r.Time, Entities: ents, Tactics: tactics, Posture: correlate.IsPosture(rec)})
 			}
 			if page.Next.IsZero() {
 				break
