@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -110,7 +111,27 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Result, error) {
 		return res, fmt.Errorf("ingest %s: %w", in.Name, err)
 	}
 	res.Format = format.Name
-	log := p.opts.Logger.With("file", in.Name, "format", format.Name, "tenant", tenant)
+	decode := func(ctx context.Context, emit ingest.Emit) error { return format.Decode(ctx, r, emit) }
+	return p.store(ctx, res, tenant, format.Name+"/"+strconv.Itoa(format.Version), decode)
+}
+
+// IngestRecords stores records that a stage of Canopy's own produced (the
+// posture scan's findings, say) as Ingest stores a decoded input: in one
+// transaction, fingerprinted, deduplicated and queued for correlation.
+// produce emits the records; name labels them in messages and formatTag
+// ("name/version") is stored with each.
+func (p *Pipeline) IngestRecords(ctx context.Context, name, tenant, formatTag string, produce func(ctx context.Context, emit ingest.Emit) error) (Result, error) {
+	if tenant == "" {
+		tenant = DefaultTenant
+	}
+	format, _, _ := strings.Cut(formatTag, "/")
+	return p.store(ctx, Result{Path: name, Format: format, Errors: []string{}}, tenant, formatTag, produce)
+}
+
+// store writes what decode emits in one transaction.
+func (p *Pipeline) store(ctx context.Context, res Result, tenant, formatTag string, decode func(ctx context.Context, emit ingest.Emit) error) (Result, error) {
+	in := Input{Name: res.Path}
+	log := p.opts.Logger.With("file", in.Name, "format", res.Format, "tenant", tenant)
 
 	app, err := p.opts.Store.Begin(ctx)
 	if err != nil {
@@ -128,7 +149,6 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Result, error) {
 	batches := make(chan batch, 2)
 	decodeErr := make(chan error, 1)
 	seen := p.opts.Now().UTC()
-	formatTag := format.Name + "/" + strconv.Itoa(format.Version)
 	go func() {
 		defer close(batches)
 		b := batch{}
@@ -141,7 +161,7 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Result, error) {
 				return ctx.Err()
 			}
 		}
-		err := format.Decode(ctx, r, func(rec ocsf.Record) error {
+		err := decode(ctx, func(rec ocsf.Record) error {
 			row, err := toRow(rec, tenant, formatTag, seen)
 			if err != nil {
 				return err
