@@ -85,7 +85,7 @@ type ManualControl struct {
 // NotExpressible is a control inventory data cannot express.
 type NotExpressible struct {
 	Control ControlID `yaml:"control" json:"control"`
-	Reason  string `yaml:"reason" json:"reason"`
+	Reason  string    `yaml:"reason" json:"reason"`
 }
 
 // ReferenceControl is one control of a reference file.
