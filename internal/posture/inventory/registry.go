@@ -181,3 +181,12 @@ func (r *Registry) Stream(ctx context.Context, name string, in io.Reader) iter.S
 		}
 	}
 }
+
+func sortedTypeKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
