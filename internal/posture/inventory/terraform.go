@@ -354,11 +354,7 @@ func (d *tfDoc) addResource(raw []byte) error {
 	if i := strings.LastIndexByte(r.base, '['); i > 0 && strings.HasSuffix(r.base, "]") {
 		r.base = r.base[:i]
 	}
-	if i := strings.LastIndex(r.base, "module."); i >= 0 {
-		if j := strings.IndexByte(r.base[i+len("module."):], '.'); j >= 0 {
-			r.module = r.base[:i+len("module.")+j+1]
-		}
-	}
+	r.module = tfModulePrefix(r.base)
 	r.provider = tfProvider(o.str("provider_name"), r.tfType)
 	for _, v := range []string{r.values.str("arn"), r.values.str("owner_id")} {
 		if d.account == "" {
@@ -373,6 +369,32 @@ func (d *tfDoc) addResource(raw []byte) error {
 	}
 	d.resources = append(d.resources, r)
 	return nil
+}
+
+// tfModulePrefix returns the module part of an address
+// ("module.a.module.b[0]." of "module.a.module.b[0].aws_s3_bucket.x").
+func tfModulePrefix(addr string) string {
+	prefix := ""
+	for strings.HasPrefix(addr, "module.") {
+		rest := addr[len("module."):]
+		end := 0
+		depth := 0
+		for end < len(rest) && (rest[end] != '.' || depth > 0) {
+			switch rest[end] {
+			case '[':
+				depth++
+			case ']':
+				depth--
+			}
+			end++
+		}
+		if end >= len(rest) {
+			break
+		}
+		prefix += "module." + rest[:end+1]
+		addr = rest[end+1:]
+	}
+	return prefix
 }
 
 func tfProvider(name, typ string) string {
