@@ -22,6 +22,8 @@ func (a valueAdapter) NativeToValue(v any) ref.Val {
 		return types.NewStringInterfaceMap(a, x)
 	case []any:
 		return types.NewDynamicList(a, x)
+	case *resourceView:
+		return types.NewStringInterfaceMap(a, x.asMap())
 	case json.Number:
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
 			return types.Int(i)

@@ -146,13 +146,16 @@ type uidKey struct{ provider, typ, uid string }
 
 type idxKey struct{ provider, typ, path string }
 
-// entry is a resource with its CEL value, built once per resource.
+// entry is a resource with its CEL view, built once per resource (and
+// not at all for a resource that is neither kept nor deferred: the
+// scanner's scratch entry serves those).
 type entry struct {
 	res  *inventory.Resource
-	raw  map[string]any
-	val  ref.Val
-	vars map[string]any // resource, related (empty), now
+	view resourceView
 }
+
+// val is what CEL sees of the resource.
+func (e *entry) val() any { return &e.view }
 
 // scanner is the state of one scan.
 type scanner struct {
@@ -160,6 +163,12 @@ type scanner struct {
 	now          time.Time
 	nowVal       ref.Val
 	emptyRelated map[string]any
+	// vars is the activation, reused for every evaluation (a scan is
+	// sequential and results keep nothing of it); related is the reused
+	// map of a rule's lookups.
+	vars    map[string]any
+	related map[string]any
+	scratch entry
 
 	accounts  map[acctKey]*entry
 	acctOrder []acctKey
@@ -177,26 +186,25 @@ func newScanner(rs *RuleSet, opts ScanOptions) *scanner {
 		now = time.Now()
 	}
 	now = now.UTC()
-	return &scanner{
+	s := &scanner{
 		rs:           rs,
 		now:          now,
 		nowVal:       types.Timestamp{Time: now},
 		emptyRelated: map[string]any{},
+		related:      map[string]any{},
 		accounts:     map[acctKey]*entry{},
 		kept:         map[typeKey][]*entry{},
 		byUID:        map[uidKey][]*entry{},
 		groupLists:   map[groupKey][]any{},
 		attrIndex:    map[idxKey]map[string][]*entry{},
 	}
+	s.vars = map[string]any{"resource": nil, "related": s.emptyRelated, "now": s.nowVal}
+	return s
 }
 
-// newEntry converts a resource to its CEL form.
+// newEntry makes the entry of a resource that the scan keeps.
 func (s *scanner) newEntry(r *inventory.Resource) *entry {
-	raw := ResourceMap(r)
-	val := adapter.NativeToValue(raw)
-	e := &entry{res: r, raw: raw, val: val}
-	e.vars = map[string]any{"resource": val, "related": s.emptyRelated, "now": s.nowVal}
-	return e
+	return &entry{res: r, view: resourceView{r: r}}
 }
 
 // ResourceMap returns the map a rule sees as `resource`: provider,
@@ -212,10 +220,7 @@ func ResourceMap(r *inventory.Resource) map[string]any {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	rels := make([]any, len(r.Relationships))
-	for i, rel := range r.Relationships {
-		rels[i] = map[string]any{"type": rel.Type, "target": rel.Target, "target_type": rel.TargetType}
-	}
+	rels := relationshipList(r)
 	return map[string]any{
 		"provider":      r.Provider,
 		"account":       r.Account,
@@ -263,14 +268,15 @@ func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) boo
 			continue
 		}
 		if e == nil {
-			e = s.newEntry(r)
+			s.scratch = entry{res: r, view: resourceView{r: r}}
+			e = &s.scratch
 		}
-		if res, ok := s.eval(rule, e, e.vars); ok && !yield(res, nil) {
+		if res, ok := s.eval(rule, e, s.varsFor(rule, e)); ok && !yield(res, nil) {
 			return false
 		}
 	}
 	if deferred {
-		if e == nil {
+		if e == nil || e == &s.scratch {
 			e = s.newEntry(r)
 		}
 		s.deferred = append(s.deferred, e)
@@ -356,16 +362,20 @@ func (res Result) fail(field string, err error) Result {
 	return res
 }
 
-// varsFor returns the activation of a rule with lookups.
+// varsFor returns the activation of a rule on an entry: the scanner's
+// reused map, with the rule's lookups in the reused related map.
 func (s *scanner) varsFor(r *Rule, e *entry) map[string]any {
+	s.vars["resource"] = e.val()
 	if !r.HasLookups() {
-		return e.vars
+		s.vars["related"] = s.emptyRelated
+		return s.vars
 	}
-	related := make(map[string]any, len(r.Lookups))
+	clear(s.related)
 	for _, l := range r.Lookups {
-		related[l.Name] = s.lookup(l, e)
+		s.related[l.Name] = s.lookup(l, e)
 	}
-	return map[string]any{"resource": e.val, "related": related, "now": s.nowVal}
+	s.vars["related"] = s.related
+	return s.vars
 }
 
 // lookup returns the CEL list of the resources l finds for e.
@@ -383,7 +393,7 @@ func (s *scanner) lookup(l Lookup, e *entry) []any {
 		list := []any{}
 		for _, o := range s.kept[typeKey{r.Provider, l.Type}] {
 			if o.res.Account == r.Account && (l.Match == MatchSameAccount || o.res.Region == r.Region) {
-				list = append(list, o.val)
+				list = append(list, o.val())
 			}
 		}
 		s.groupLists[k] = list
@@ -405,7 +415,7 @@ func (s *scanner) lookup(l Lookup, e *entry) []any {
 	case MatchAttribute:
 		idx := s.index(idxKey{r.Provider, l.Type, defaultPath(l.TargetPath)})
 		var found []*entry
-		for _, v := range pathValues(e.raw, defaultPath(l.Path)) {
+		for _, v := range pathValues(e.view.pathRoot(), defaultPath(l.Path)) {
 			found = append(found, idx[v]...)
 		}
 		return values(found)
@@ -437,7 +447,7 @@ func (s *scanner) index(k idxKey) map[string][]*entry {
 			}
 			continue
 		}
-		for _, v := range pathValues(o.raw, k.path) {
+		for _, v := range pathValues(o.view.pathRoot(), k.path) {
 			idx[v] = append(idx[v], o)
 		}
 	}
@@ -448,11 +458,20 @@ func (s *scanner) index(k idxKey) map[string][]*entry {
 // values returns the distinct CEL values of entries, in order.
 func values(es []*entry) []any {
 	out := make([]any, 0, len(es))
-	for i, e := range es {
-		if slices.Contains(es[:i], e) {
-			continue
+	if len(es) <= 8 {
+		for i, e := range es {
+			if !slices.Contains(es[:i], e) {
+				out = append(out, e.val())
+			}
 		}
-		out = append(out, e.val)
+		return out
+	}
+	seen := make(map[*entry]bool, len(es))
+	for _, e := range es {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e.val())
+		}
 	}
 	return out
 }
