@@ -15,6 +15,14 @@ type RuleSet struct {
 	byType      map[string][]*Rule
 	account     map[string][]*Rule // provider → account-scope rules
 	lookupTypes map[string]bool
+	types       map[string]*typeRules // what a scan needs per resource type, in one lookup
+}
+
+// typeRules is what a scan does with a resource of one type.
+type typeRules struct {
+	direct       []*Rule // resource-scope rules without lookups: evaluated at once
+	lookup       []*Rule // resource-scope rules with lookups: evaluated at the end
+	lookupTarget bool    // some rule looks this type up: keep its resources
 }
 
 // NewRuleSet indexes rules that [ParseRules], [LoadDir] or [BuiltinPacks]
@@ -24,6 +32,7 @@ func NewRuleSet(rules ...*Rule) (*RuleSet, error) {
 	s := &RuleSet{
 		byID:        make(map[string]*Rule, len(rules)),
 		byType:      map[string][]*Rule{},
+		types:       map[string]*typeRules{},
 		account:     map[string][]*Rule{},
 		lookupTypes: map[string]bool{},
 	}
@@ -52,6 +61,25 @@ func NewRuleSet(rules ...*Rule) (*RuleSet, error) {
 		for _, l := range r.Lookups {
 			s.lookupTypes[l.Type] = true
 		}
+	}
+	s.types = map[string]*typeRules{}
+	ti := func(t string) *typeRules {
+		if s.types[t] == nil {
+			s.types[t] = &typeRules{}
+		}
+		return s.types[t]
+	}
+	for t, rules := range s.byType {
+		for _, r := range rules {
+			if r.HasLookups() {
+				ti(t).lookup = append(ti(t).lookup, r)
+			} else {
+				ti(t).direct = append(ti(t).direct, r)
+			}
+		}
+	}
+	for t := range s.lookupTypes {
+		ti(t).lookupTarget = true
 	}
 	return s, nil
 }

@@ -170,14 +170,19 @@ type scanner struct {
 	related map[string]any
 	scratch entry
 
-	accounts  map[acctKey]*entry
-	acctOrder []acctKey
-	deferred  []*entry
-	kept      map[typeKey][]*entry
-	byUID     map[uidKey][]*entry
+	accounts    map[acctKey]*entry
+	acctOrder   []acctKey
+	lastAccount acctKey
+	deferred    []*entry
+	kept        map[typeKey][]*entry
+	byUID       map[uidKey][]*entry
 
 	groupLists map[groupKey][]any
-	attrIndex  map[idxKey]map[string][]*entry
+	lastGroup  struct {
+		key  groupKey
+		list []any
+	}
+	attrIndex map[idxKey]map[string][]*entry
 }
 
 func newScanner(rs *RuleSet, opts ScanOptions) *scanner {
@@ -238,8 +243,10 @@ func ResourceMap(r *inventory.Resource) map[string]any {
 func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) bool {
 	var e *entry
 	isAccount := r.Type == inventory.AccountType(r.Provider)
-	if r.Account != "" {
+	if r.Account != "" && (isAccount || r.Account != s.lastAccount.account || r.Provider != s.lastAccount.provider) {
+		// inputs come grouped by account: only a change costs a map lookup
 		k := acctKey{r.Provider, r.Account}
+		s.lastAccount = k
 		prev, seen := s.accounts[k]
 		if !seen {
 			s.acctOrder = append(s.acctOrder, k)
@@ -251,7 +258,11 @@ func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) boo
 			s.accounts[k] = nil
 		}
 	}
-	if s.rs.lookupTypes[r.Type] {
+	ti := s.rs.types[r.Type]
+	if ti == nil {
+		return true
+	}
+	if ti.lookupTarget {
 		if e == nil {
 			e = s.newEntry(r)
 		}
@@ -260,13 +271,7 @@ func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) boo
 		uk := uidKey{r.Provider, r.Type, r.UID}
 		s.byUID[uk] = append(s.byUID[uk], e)
 	}
-	rules := s.rs.byType[r.Type]
-	deferred := false
-	for _, rule := range rules {
-		if rule.HasLookups() {
-			deferred = true
-			continue
-		}
+	for _, rule := range ti.direct {
 		if e == nil {
 			s.scratch = entry{res: r, view: resourceView{r: r}}
 			e = &s.scratch
@@ -275,7 +280,7 @@ func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) boo
 			return false
 		}
 	}
-	if deferred {
+	if len(ti.lookup) > 0 {
 		if e == nil || e == &s.scratch {
 			e = s.newEntry(r)
 		}
@@ -291,10 +296,7 @@ func (s *scanner) finish(ctx context.Context, yield func(Result, error) bool) {
 			yield(Result{}, ctx.Err())
 			return
 		}
-		for _, rule := range s.rs.byType[e.res.Type] {
-			if !rule.HasLookups() {
-				continue
-			}
+		for _, rule := range s.rs.types[e.res.Type].lookup {
 			if res, ok := s.eval(rule, e, s.varsFor(rule, e)); ok && !yield(res, nil) {
 				return
 			}
@@ -387,7 +389,11 @@ func (s *scanner) lookup(l Lookup, e *entry) []any {
 		if l.Match == MatchSameRegion {
 			k.region = r.Region
 		}
+		if s.lastGroup.list != nil && s.lastGroup.key == k { // resources come grouped by account
+			return s.lastGroup.list
+		}
 		if list, ok := s.groupLists[k]; ok {
+			s.lastGroup.key, s.lastGroup.list = k, list
 			return list
 		}
 		list := []any{}
@@ -397,6 +403,7 @@ func (s *scanner) lookup(l Lookup, e *entry) []any {
 			}
 		}
 		s.groupLists[k] = list
+		s.lastGroup.key, s.lastGroup.list = k, list
 		return list
 	case MatchRelationship:
 		var found []*entry
@@ -415,7 +422,7 @@ func (s *scanner) lookup(l Lookup, e *entry) []any {
 	case MatchAttribute:
 		idx := s.index(idxKey{r.Provider, l.Type, defaultPath(l.TargetPath)})
 		var found []*entry
-		for _, v := range pathValues(e.view.pathRoot(), defaultPath(l.Path)) {
+		for _, v := range e.view.pathValues(defaultPath(l.Path)) {
 			found = append(found, idx[v]...)
 		}
 		return values(found)
@@ -447,7 +454,7 @@ func (s *scanner) index(k idxKey) map[string][]*entry {
 			}
 			continue
 		}
-		for _, v := range pathValues(o.view.pathRoot(), k.path) {
+		for _, v := range o.view.pathValues(k.path) {
 			idx[v] = append(idx[v], o)
 		}
 	}

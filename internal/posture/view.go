@@ -2,6 +2,7 @@ package posture
 
 import (
 	"reflect"
+	"strings"
 
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -91,13 +92,28 @@ func (v *resourceView) IsZeroValue() bool                { return false }
 // asMap returns the view as the map [ResourceMap] describes.
 func (v *resourceView) asMap() map[string]any { return ResourceMap(v.r) }
 
-// pathRoot returns what lookup paths walk: the resource map without the
-// relationships (paths name uid, name, account, region, type, provider or
-// attributes).
-func (v *resourceView) pathRoot() map[string]any {
-	r := v.r
-	return map[string]any{"uid": r.UID, "name": r.Name, "account": r.Account, "region": r.Region,
-		"type": r.Type, "provider": r.Provider, "attributes": r.Attributes}
+// pathValues returns the strings at a lookup path ("uid", "name",
+// "attributes.a.b" …; see [pathValues]).
+func (v *resourceView) pathValues(path string) []string {
+	head, rest, _ := strings.Cut(path, ".")
+	if head == "relationships" {
+		return nil
+	}
+	x, ok := v.FindStringKey(head)
+	if !ok {
+		return nil
+	}
+	if rest == "" {
+		if s, ok := x.(string); ok && s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	m, ok := x.(map[string]any)
+	if !ok {
+		return nil
+	}
+	return pathValues(m, rest)
 }
 
 func relationshipList(r *inventory.Resource) []any {
