@@ -132,3 +132,42 @@ func TestScanStops(t *testing.T) {
 		t.Errorf("invalid resource: last error %v", last)
 	}
 }
+
+// TestCostLimit checks that an iterating rule that would cost too much
+// ends in an error result instead of running on.
+func TestCostLimit(t *testing.T) {
+	rules, err := ParseRules("inline.yaml", []byte(`rules:
+  - id: test-quadratic
+    title: A quadratic check
+    severity: low
+    provider: aws
+    resource_types: ["AWS::Test::Thing"]
+    check: resource.attributes.items.all(a, resource.attributes.items.all(b, a + b >= 0))
+    responsibility_area: configuration
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := NewRuleSet(rules...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]any, 5000)
+	for i := range items {
+		items[i] = int64(i)
+	}
+	res := []*inventory.Resource{{Provider: "aws", Type: "AWS::Test::Thing", UID: "x", Attributes: map[string]any{"items": items}}}
+	n := 0
+	for r, err := range Scan(context.Background(), rs, Resources(res), ScanOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if r.Status != StatusError || !strings.Contains(r.Message, "cost limit") {
+			t.Errorf("got %s %q, want an error about the cost limit", r.Status, r.Message)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d results", n)
+	}
+}
