@@ -54,7 +54,10 @@ type CaseDefaults struct {
 type CaseSet struct {
 	File     string       `yaml:"-"`
 	Defaults CaseDefaults `yaml:"defaults"`
-	Cases    []Case       `yaml:"cases"`
+	// Now, at the top level, is the same as defaults.now (either may be
+	// used; defaults.now wins).
+	Now   time.Time `yaml:"now,omitempty"`
+	Cases []Case    `yaml:"cases"`
 }
 
 // CaseResult is the outcome of one case.
@@ -74,6 +77,9 @@ func ParseCases(file string, data []byte) (*CaseSet, error) {
 	cs := &CaseSet{File: file}
 	if err := yaml.UnmarshalWithOptions(data, cs, yaml.Strict()); err != nil {
 		return nil, yamlError(file, "", "", err)
+	}
+	if cs.Defaults.Now.IsZero() {
+		cs.Defaults.Now = cs.Now
 	}
 	if cs.Defaults.Now.IsZero() {
 		cs.Defaults.Now = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
