@@ -271,13 +271,18 @@ func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) boo
 		uk := uidKey{r.Provider, r.Type, r.UID}
 		s.byUID[uk] = append(s.byUID[uk], e)
 	}
-	for _, rule := range ti.direct {
+	if len(ti.direct) > 0 {
 		if e == nil {
 			s.scratch = entry{res: r, view: resourceView{r: r}}
 			e = &s.scratch
 		}
-		if res, ok := s.eval(rule, e, s.varsFor(rule, e)); ok && !yield(res, nil) {
-			return false
+		// rules without lookups share one activation per resource
+		s.vars["resource"] = e.val()
+		s.vars["related"] = s.emptyRelated
+		for _, rule := range ti.direct {
+			if res, ok := s.eval(rule, e, s.vars); ok && !yield(res, nil) {
+				return false
+			}
 		}
 	}
 	if len(ti.lookup) > 0 {

@@ -20,6 +20,16 @@ type resourceView struct {
 	r    *inventory.Resource
 	rels []any         // built on first use
 	m    traits.Mapper // the whole value as a CEL map, built on first use
+	// strs holds the string fields as CEL values once a rule read them
+	// (a rule often reads resource.region or resource.name more than once)
+	strs [6]ref.Val
+}
+
+func (v *resourceView) boxed(i int, s string) ref.Val {
+	if v.strs[i] == nil {
+		v.strs[i] = types.String(s)
+	}
+	return v.strs[i]
 }
 
 var _ traits.Mapper = (*resourceView)(nil)
@@ -43,17 +53,17 @@ func (v *resourceView) FindStringKey(key string) (any, bool) {
 		}
 		return r.Tags, true
 	case "provider":
-		return r.Provider, true
+		return v.boxed(0, r.Provider), true
 	case "account":
-		return r.Account, true
+		return v.boxed(1, r.Account), true
 	case "region":
-		return r.Region, true
+		return v.boxed(2, r.Region), true
 	case "type":
-		return r.Type, true
+		return v.boxed(3, r.Type), true
 	case "uid":
-		return r.UID, true
+		return v.boxed(4, r.UID), true
 	case "name":
-		return r.Name, true
+		return v.boxed(5, r.Name), true
 	case "relationships":
 		if v.rels == nil {
 			v.rels = relationshipList(r)
@@ -104,8 +114,8 @@ func (v *resourceView) pathValues(path string) []string {
 		return nil
 	}
 	if rest == "" {
-		if s, ok := x.(string); ok && s != "" {
-			return []string{s}
+		if s, ok := x.(types.String); ok && s != "" {
+			return []string{string(s)}
 		}
 		return nil
 	}
