@@ -17,6 +17,7 @@ import (
 const TerraformFormat = "terraform"
 
 func init() {
+	tfAddAlicloud()
 	register(Importer{
 		Name:    TerraformFormat,
 		Title:   "Terraform plan or state JSON (terraform show -json)",
@@ -24,7 +25,7 @@ func init() {
 		Notes: "Managed resources of planned_values (plan) or values (state), child modules included. aws_* resources " +
 			"become the AWS types of the inventory README, companion resources (bucket settings, security group rules, " +
 			"policy attachments …) merged into the resource they configure, found by value or, in plans, by the " +
-			"configuration's references. Normalized: " + strings.Join(sortedTypeKeys(tfPrimaries), ", ") + " (with " +
+			"configuration's references; alicloud_* resources become the Alibaba Cloud types of README-alicloud.md. Normalized: " + strings.Join(sortedTypeKeys(tfPrimaries), ", ") + " (with " +
 			strings.Join(sortedTypeKeys(tfCompanions), ", ") + "); other resources are emitted as terraform::<type> " +
 			"with their values",
 		Sniff:  sniffTerraform,
@@ -442,12 +443,16 @@ func (d *tfDoc) finish() ([]Resource, error) {
 			d.errs = append(d.errs, &RecordError{Importer: TerraformFormat, Record: r.index + 1, Offset: -1, Pointer: r.address, Err: err})
 			continue
 		}
-		r.res = &Resource{Provider: "aws", Type: p.typ, Name: tfName(r), Tags: tfTags(r.values), Attributes: map[string]any(attrs), Source: TerraformFormat}
+		provider := "aws"
+		if strings.HasPrefix(p.typ, "ALIYUN::") {
+			provider = "alicloud"
+		}
+		r.res = &Resource{Provider: provider, Type: p.typ, Name: tfName(r), Tags: tfTags(r.values), Attributes: map[string]any(attrs), Source: TerraformFormat}
 		d.byAddr[r.address] = append(d.byAddr[r.address], r)
 		if r.base != r.address {
 			d.byAddr[r.base] = append(d.byAddr[r.base], r)
 		}
-		for _, k := range []string{"id", "arn", "name", "bucket"} {
+		for _, k := range []string{"id", "arn", "name", "bucket", "trail_name"} {
 			if v := r.values.str(k); v != "" {
 				d.byValue[v] = append(d.byValue[v], r)
 			}
@@ -647,6 +652,10 @@ func (d *tfDoc) relate(p, c *tfRes, key, relType, tfType, targetType string) {
 // finishResource sets account, region and uid.
 func (d *tfDoc) finishResource(r *tfRes) {
 	res := r.res
+	if res.Provider == "alicloud" {
+		tfAliFinish(r)
+		return
+	}
 	arn := r.values.str("arn")
 	res.Account = arnAccount(arn)
 	if res.Account == "" {
