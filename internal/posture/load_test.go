@@ -55,3 +55,29 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseRules feeds arbitrary rule files to the loader: it must not
+// panic, and every error must be a *RuleError.
+func FuzzParseRules(f *testing.F) {
+	for _, pattern := range []string{"testdata/rules/*.yaml", "testdata/bad/*.yaml", "packs/*/*.yaml"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := ParseRules("fuzz.yaml", data)
+		for _, e := range ruleErrors(err) {
+			if e.File != "fuzz.yaml" {
+				t.Errorf("error without the file: %v", e)
+			}
+		}
+	})
+}
