@@ -14,7 +14,7 @@ import (
 
 // awsImporters are the importers whose inputs and goldens this file
 // tests (other importers have their own tests).
-var awsImporters = []string{AWSConfigFormat, TerraformFormat, JSONLFormat}
+var awsImporters = []string{AWSConfigFormat, TerraformFormat, JSONLFormat, CredentialReportFormat}
 
 var updateGoldens = flag.Bool("update-goldens", false, "rewrite the AWS, Terraform and JSON Lines goldens under testdata/")
 
@@ -226,3 +226,5 @@ func fuzzImporter(f *testing.F, name string) {
 func FuzzAWSConfig(f *testing.F) { fuzzImporter(f, AWSConfigFormat) }
 func FuzzTerraform(f *testing.F) { fuzzImporter(f, TerraformFormat) }
 func FuzzJSONL(f *testing.F)     { fuzzImporter(f, JSONLFormat) }
+
+func FuzzCredentialReport(f *testing.F) { fuzzImporter(f, CredentialReportFormat) }
