@@ -89,9 +89,17 @@ func importCredentialReport(ctx context.Context, r io.Reader, emit Emit) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
 			return &RecordError{Importer: CredentialReportFormat, Record: n, Line: line, Offset: cr.InputOffset(), Err: fmt.Errorf("%w: %v", ErrSyntax, err)}
+		}
+		line := 0
+		if len(rec) > 0 {
+			line, _ = cr.FieldPos(0)
 		}
 		if n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
