@@ -401,10 +401,14 @@ func tfModulePrefix(addr string) string {
 func tfProvider(name, typ string) string {
 	if name != "" {
 		name = name[strings.LastIndexByte(name, '/')+1:]
-		return strings.TrimPrefix(name, "terraform-provider-")
+		if p := strings.TrimPrefix(name, "terraform-provider-"); p != "" {
+			return p
+		}
 	}
-	p, _, _ := strings.Cut(typ, "_")
-	return p
+	if p, _, _ := strings.Cut(typ, "_"); p != "" {
+		return p
+	}
+	return "terraform"
 }
 
 // readConfiguration records, for each resource address, the addresses its
