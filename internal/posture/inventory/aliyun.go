@@ -14,6 +14,19 @@ import (
 // AliyunFormat names the importer of Alibaba Cloud CLI (aliyun) output.
 const AliyunFormat = "aliyun"
 
+func init() {
+	register(Importer{
+		Name:    AliyunFormat,
+		Title:   "Alibaba Cloud CLI (aliyun) describe/list/get output",
+		Version: 1,
+		Notes: "JSON documents as `aliyun <product> <Action>` prints them, optionally wrapped in " +
+			"aliyun-call envelopes; ECS, VPC, OSS, RAM/ims, ActionTrail, SLS, RDS, ACK (cs) and Security Center (sas); " +
+			"types and attributes in README-alicloud.md",
+		Sniff:  SniffAliyun,
+		Import: func(ctx context.Context, r io.Reader, emit Emit) error { return ImportAliyun(ctx, r, emit) },
+	})
+}
+
 // ImportAliyun reads the JSON that `aliyun <product> <Action>` prints, one
 // or more documents in a row (concatenated or one per line), optionally
 // wrapped in call envelopes and preceded by context documents (see
@@ -26,7 +39,7 @@ const AliyunFormat = "aliyun"
 // with an error and emits nothing; a document the importer cannot map (an
 // unknown shape, a call that needs a parameter the input does not give) is
 // reported in the returned error after the others are emitted.
-func ImportAliyun(ctx context.Context, r io.Reader, emit func(Resource) error) error {
+func ImportAliyun(ctx context.Context, r io.Reader, emit Emit) error {
 	imp := &aliyunImport{}
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
@@ -280,7 +293,8 @@ func (c *aliyunCall) accountUID() string {
 }
 
 func globalAliyunType(typ string) bool {
-	return strings.HasPrefix(typ, "ALIYUN::RAM::") || typ == "ALIYUN::ThreatDetection::Settings"
+	return strings.HasPrefix(typ, "ALIYUN::RAM::") || typ == "ALIYUN::ThreatDetection::Settings" ||
+		typ == AccountType("alicloud")
 }
 
 func withName(n string) func(*Resource) { return func(r *Resource) { r.Name = n } }
@@ -314,7 +328,10 @@ func (imp *aliyunImport) finish() []Resource {
 	for _, r := range imp.partials {
 		if r.Account == "" && only != "" {
 			r.Account = only
-			if r.UID == "account" && isAccountLevel(r.Type) {
+			switch {
+			case r.Type == AccountType("alicloud"):
+				r.UID = AccountUID("alicloud", only)
+			case r.UID == "account" && isAccountLevel(r.Type):
 				r.UID = only
 			}
 		}
@@ -331,49 +348,15 @@ func (imp *aliyunImport) finish() []Resource {
 			}
 		}
 	}
-	LinkAlicloud(out)
 	return out
 }
 
 func isAccountLevel(typ string) bool {
 	switch typ {
-	case "ALIYUN::RAM::PasswordPolicy", "ALIYUN::RAM::SecurityPreference", "ALIYUN::RAM::RootAccount",
-		"ALIYUN::ThreatDetection::Settings":
+	case "ALIYUN::RAM::PasswordPolicy", "ALIYUN::RAM::SecurityPreference", "ALIYUN::ThreatDetection::Settings":
 		return true
 	}
 	return false
-}
-
-// LinkAlicloud copies facts between related Alibaba Cloud resources of one
-// inventory where rules need them side by side: an ActionTrail trail gets
-// its destination bucket's exposure as `oss_bucket` (README-alicloud.md).
-// Callers that merge several inputs with a [Merger] call it on the result.
-func LinkAlicloud(rs []Resource) {
-	buckets := map[string]int{}
-	for i, r := range rs {
-		if r.Provider == "alicloud" && r.Type == "ALIYUN::OSS::Bucket" {
-			buckets[r.Account+"|"+r.UID] = i
-		}
-	}
-	for i := range rs {
-		r := &rs[i]
-		if r.Provider != "alicloud" || r.Type != "ALIYUN::ActionTrail::Trail" {
-			continue
-		}
-		name := str(r.Attributes["oss_bucket_name"])
-		j, ok := buckets[r.Account+"|"+name]
-		if name == "" || !ok {
-			continue
-		}
-		b := rs[j].Attributes
-		view := map[string]any{"name": name}
-		for _, k := range []string{"acl", "policy_public", "block_public_access", "policy"} {
-			if v, ok := b[k]; ok {
-				view[k] = v
-			}
-		}
-		r.Attributes["oss_bucket"] = view
-	}
 }
 
 // detectAliyunAPI names the call that printed resp (or arr) from its shape.

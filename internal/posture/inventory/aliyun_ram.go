@@ -325,7 +325,7 @@ func imsGetCredentialReport(c *aliyunCall) error {
 		a["access_keys"] = keys
 		user := get("user")
 		if user == "<root>" || user == "root" || user == "<root_account>" {
-			c.put("ALIYUN::RAM::RootAccount", c.accountUID(), "", a)
+			c.put(AccountType("alicloud"), AccountUID("alicloud", c.account), "", rootAttrs(a))
 			continue
 		}
 		pw := get("password_exist")
@@ -340,4 +340,20 @@ func imsGetCredentialReport(c *aliyunCall) error {
 		c.putUser(user, a)
 	}
 	return nil
+}
+
+// rootAttrs names the credential report's facts about the main account as
+// attributes of the account resource.
+func rootAttrs(a attrs) attrs {
+	out := attrs{}
+	if v, ok := a["mfa_enabled"]; ok {
+		out["root_mfa_enabled"] = v
+	}
+	if v, ok := a["access_keys"]; ok {
+		out["root_access_keys"] = v
+	}
+	if v, ok := a["last_login_date"]; ok {
+		out["root_last_login_date"] = v
+	}
+	return out
 }
