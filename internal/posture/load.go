@@ -157,7 +157,7 @@ func parseRules(env *cel.Env, areas map[string]bool, file string, data []byte) (
 			continue
 		}
 		for _, n := range seq.Values {
-			r, es := parseRule(env, areas, file, n)
+			r, es := parseRule(env, areas, file, data, n)
 			errs = append(errs, es...)
 			if r != nil && len(es) == 0 {
 				rules = append(rules, r)
@@ -169,7 +169,7 @@ func parseRules(env *cel.Env, areas map[string]bool, file string, data []byte) (
 }
 
 // parseRule decodes, validates and compiles one rule node.
-func parseRule(env *cel.Env, areas map[string]bool, file string, n ast.Node) (*Rule, []*RuleError) {
+func parseRule(env *cel.Env, areas map[string]bool, file string, data []byte, n ast.Node) (*Rule, []*RuleError) {
 	m, ok := unwrapNode(n).(*ast.MappingNode)
 	if !ok {
 		return nil, []*RuleError{nodeError(file, "", "", n, errors.New("a rule is a mapping"))}
@@ -214,7 +214,7 @@ func parseRule(env *cel.Env, areas map[string]bool, file string, n ast.Node) (*R
 	pos := map[string]exprPos{}
 	for _, k := range []string{"when", "check", "message"} {
 		if mv := fields[k]; mv != nil && mv.Value != nil {
-			pos[k] = scalarPos(mv.Value)
+			pos[k] = scalarPos(data, mv.Value)
 		}
 	}
 	if errs := r.compile(env, pos); len(errs) > 0 {
@@ -223,22 +223,17 @@ func parseRule(env *cel.Env, areas map[string]bool, file string, n ast.Node) (*R
 	return r, nil
 }
 
-// scalarPos returns where the text of a scalar value starts.
-func scalarPos(n ast.Node) exprPos {
-	switch v := n.(type) {
-	case *ast.LiteralNode: // | and > block scalars: the text starts on the next line
-		tk := v.Start
-		if v.Value != nil {
-			tk = v.Value.GetToken()
-		}
-		p := tk.Position
-		line, col := p.Line, p.Column
-		if tk == v.Start {
+// scalarPos returns where the text of a scalar value starts in data.
+func scalarPos(data []byte, n ast.Node) exprPos {
+	if v, ok := n.(*ast.LiteralNode); ok { // | and > block scalars: the text starts on the next line
+		line := v.Start.Position.Line + 1
+		lines := strings.Split(string(data), "\n")
+		for line <= len(lines) && strings.TrimSpace(lines[line-1]) == "" {
 			line++
 		}
-		if v.Value != nil && v.Value.GetToken().Position.Line == v.Start.Position.Line {
-			line = v.Start.Position.Line + 1
-			col = v.Start.Position.IndentNum + 3
+		col := 1
+		if line <= len(lines) {
+			col = len(lines[line-1]) - len(strings.TrimLeft(lines[line-1], " ")) + 1
 		}
 		return exprPos{line: line, col: col, block: true}
 	}

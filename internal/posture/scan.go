@@ -270,6 +270,9 @@ func (s *scanner) add(r *inventory.Resource, yield func(Result, error) bool) boo
 		}
 	}
 	if deferred {
+		if e == nil {
+			e = s.newEntry(r)
+		}
 		s.deferred = append(s.deferred, e)
 	}
 	return true
