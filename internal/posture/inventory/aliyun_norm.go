@@ -366,20 +366,27 @@ func normalizePolicy(v any) (map[string]any, error) {
 	return out, nil
 }
 
-func normalizePrincipal(v any) any {
+// normalizePrincipal flattens a principal ("*", ["*"], {"RAM": [...]},
+// {"Service": "..."}) into a sorted list of strings.
+func normalizePrincipal(v any) []any {
 	switch t := v.(type) {
-	case string:
-		return t
-	case []any:
-		return strList(t, "")
 	case map[string]any:
-		out := map[string]any{}
-		for k, pv := range t {
-			out[k] = strList(pv, "")
+		out := []any{}
+		for _, k := range sortedMapKeys(t) {
+			out = append(out, strList(t[k], "")...)
 		}
 		return out
 	}
-	return str(v)
+	return strList(v, "")
+}
+
+func sortedMapKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // snake converts PascalCase and camelCase names to snake_case, keeping

@@ -421,11 +421,8 @@ func csDescribeClusterChecks(c *aliyunCall) error {
 			latest = timeString(t)
 		}
 	}
-	a := attrs{}
-	if latest != "" {
-		a["last_check_time"] = latest
-	}
-	c.put(csCluster, id, "", a)
+	// "" when the cluster has no successful check.
+	c.put(csCluster, id, "", attrs{"last_check_time": latest})
 	return nil
 }
 
