@@ -288,6 +288,7 @@ type Store interface {
 	Begin(ctx context.Context) (Appender, error)
 	Querier
 	Correlations
+	Posture
 	Tokens
 	Jobs
 	// Ping checks that the backend is reachable.

@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CorrelationQueue", testCorrelationQueue},
 		{"IncidentsAndEntityIndex", testIncidents},
 		{"RiskOrder", testRiskOrder},
+		{"Inventory", testInventory},
+		{"ScansAndEvidence", testScans},
 		{"ExportImport", func(t *testing.T, s store.Store) {
 			dst := open(t)
 			t.Cleanup(func() { dst.Close() })
