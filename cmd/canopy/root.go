@@ -22,6 +22,7 @@ const (
 	exitOK    = 0
 	exitError = 1 // the command failed (bad input, store error …)
 	exitUsage = 2 // bad flags or arguments
+	// exitPolicy (3): canopy scan --fail-on found failures
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.PersistentFlags().StringVar(&e.storeSpec, "store", "", "store: sqlite:PATH or postgres://… (default $CANOPY_STORE, else the SQLite file in the data directory)")
 	e.risk.add(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
+	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.inventoryCmd(), e.packsCmd(), e.scanCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -63,6 +64,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "canopy: %v\n", err)
 		return exitUsage
+	}
+	var pe policyError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "canopy: %v\n", err)
+		return exitPolicy
 	}
 	var se silentError
 	if !errors.As(err, &se) {
