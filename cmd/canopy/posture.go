@@ -443,4 +443,3 @@ func writeScanTable(w io.Writer, res pipeline.ScanResult) {
 	}
 	tw.Flush()
 }
-
