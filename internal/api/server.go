@@ -31,6 +31,7 @@ var openAPIDoc []byte
 type Store interface {
 	store.Querier
 	store.Correlations
+	store.Posture
 	store.Tokens
 	store.Jobs
 }
@@ -137,6 +138,12 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/incidents/{id}", store.RoleViewer, s.getIncident, RoleQuery},
 		{"GET", "/api/v1/events", store.RoleViewer, s.listEvents, RoleQuery},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, s.getEvent, RoleQuery},
+		{"GET", "/api/v1/inventory", store.RoleViewer, s.listInventory, RoleQuery},
+		{"POST", "/api/v1/inventory", store.RoleAnalyst, s.importInventory, RoleQuery},
+		{"GET", "/api/v1/packs", store.RoleViewer, s.listPacks, RoleQuery},
+		{"POST", "/api/v1/scans", store.RoleAnalyst, s.scan, RoleQuery},
+		{"GET", "/api/v1/compliance/{pack}", store.RoleViewer, s.compliance, RoleQuery},
+		{"PUT", "/api/v1/compliance/{pack}/evidence/{control}", store.RoleAnalyst, s.putEvidence, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
 		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken, RoleQuery},
 		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, s.revokeToken, RoleQuery},

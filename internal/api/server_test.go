@@ -423,3 +423,73 @@ func TestIncidentsAPI(t *testing.T) {
 		t.Errorf("bad sort = %d", code)
 	}
 }
+
+// TestPostureAPI: import an inventory, scan it, read the pack's compliance
+// state, record evidence; tenants see only their own.
+func TestPostureAPI(t *testing.T) {
+	f := newFixture(t, false)
+	tok := f.token(t, "a", store.RoleAnalyst)
+	fh, err := os.Open("../../cmd/canopy/testdata/posture/aws-misconfigured.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, b := f.do(t, "POST", "/api/v1/inventory?name=acct.jsonl", tok, fh)
+	fh.Close()
+	if code != 200 || !strings.Contains(string(b), `"resources":30`) {
+		t.Fatalf("inventory import = %d %s", code, b)
+	}
+	if code, b := f.do(t, "POST", "/api/v1/inventory", tok, strings.NewReader(`{"hello":1}`)); code != 422 {
+		t.Errorf("unknown inventory = %d %s", code, b)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/inventory?type=AWS::S3::Bucket&limit=1", tok, nil); code != 200 || !strings.Contains(string(b), `"next_after"`) {
+		t.Errorf("inventory list = %d %s", code, b)
+	}
+	code, b = f.do(t, "POST", "/api/v1/scans", tok, strings.NewReader(`{"packs":["cis-aws-3.0"],"now":"2025-01-01T00:00:00Z"}`))
+	var scan struct {
+		Scan     struct{ Failed, Findings int }
+		Failures []struct{ RuleID string `json:"rule_id"` }
+	}
+	if err := json.Unmarshal(b, &scan); err != nil || code != 200 || scan.Scan.Failed == 0 || len(scan.Failures) != scan.Scan.Failed {
+		t.Fatalf("scan = %d %s", code, b)
+	}
+	code, b = f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0", tok, nil)
+	var comp struct {
+		Score    *float64
+		Controls []struct{ ID, Status string }
+	}
+	if err := json.Unmarshal(b, &comp); err != nil || code != 200 || comp.Score == nil || *comp.Score <= 0 || *comp.Score >= 1 {
+		t.Fatalf("compliance = %d %.500s", code, b)
+	}
+	status := map[string]string{}
+	for _, c := range comp.Controls {
+		status[c.ID] = c.Status
+	}
+	if status["2.1.4"] != "failed" || status["1.1"] != "manual" || len(comp.Controls) != 62 {
+		t.Errorf("control statuses: 2.1.4 %s, 1.1 %s, %d controls", status["2.1.4"], status["1.1"], len(comp.Controls))
+	}
+	if code, b := f.do(t, "PUT", "/api/v1/compliance/cis-aws-3.0/evidence/1.1", tok, strings.NewReader(`{"status":"submitted","reference":"https://wiki/contacts"}`)); code != 200 {
+		t.Errorf("evidence = %d %s", code, b)
+	}
+	if code, _ := f.do(t, "PUT", "/api/v1/compliance/cis-aws-3.0/evidence/9.9", tok, strings.NewReader(`{"status":"submitted"}`)); code != 404 {
+		t.Errorf("evidence of an unknown control = %d", code)
+	}
+	if code, _ := f.do(t, "PUT", "/api/v1/compliance/cis-aws-3.0/evidence/1.1", tok, strings.NewReader(`{"status":"done"}`)); code != 400 {
+		t.Errorf("bad evidence status = %d", code)
+	}
+	if _, b := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0", tok, nil); !strings.Contains(string(b), `"reference":"https://wiki/contacts"`) {
+		t.Errorf("evidence not shown: %.300s", b)
+	}
+	other := f.token(t, "b", store.RoleViewer)
+	if _, b := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0", other, nil); !strings.Contains(string(b), `"scan":null`) {
+		t.Errorf("another tenant sees the scan: %.300s", b)
+	}
+	if _, b := f.do(t, "GET", "/api/v1/inventory", other, nil); !strings.Contains(string(b), `"items":[]`) {
+		t.Errorf("another tenant sees the inventory: %.300s", b)
+	}
+	if code, _ := f.do(t, "POST", "/api/v1/scans", other, nil); code != 403 {
+		t.Errorf("a viewer scans: %d", code)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/compliance/nope", tok, nil); code != 404 {
+		t.Errorf("unknown pack = %d", code)
+	}
+}
