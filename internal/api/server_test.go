@@ -447,7 +447,9 @@ func TestPostureAPI(t *testing.T) {
 	code, b = f.do(t, "POST", "/api/v1/scans", tok, strings.NewReader(`{"packs":["cis-aws-3.0"],"now":"2025-01-01T00:00:00Z"}`))
 	var scan struct {
 		Scan     struct{ Failed, Findings int }
-		Failures []struct{ RuleID string `json:"rule_id"` }
+		Failures []struct {
+			RuleID string `json:"rule_id"`
+		}
 	}
 	if err := json.Unmarshal(b, &scan); err != nil || code != 200 || scan.Scan.Failed == 0 || len(scan.Failures) != scan.Scan.Failed {
 		t.Fatalf("scan = %d %s", code, b)
