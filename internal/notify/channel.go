@@ -56,6 +56,8 @@ type SendError struct {
 	Err error
 }
 
+// Error formats the failure: channel, status, platform code, message and
+// whether it is temporary.
 func (e *SendError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "notify: %s channel %q", e.Kind, e.Channel)

@@ -181,8 +181,11 @@ func retryable(err error) (bool, time.Duration) {
 
 // ChannelResult is the outcome of a delivery on one channel.
 type ChannelResult struct {
+	// Channel is the channel's name.
 	Channel string
-	Err     error
+	// Err is the final error on that channel, nil when it accepted the
+	// notice.
+	Err error
 }
 
 // DeliverAll sends n to every channel at once and waits for all of them.

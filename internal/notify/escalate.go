@@ -277,6 +277,11 @@ func (e *Escalator) deliver(ctx context.Context, n Notice, now time.Time) (Notic
 			}
 		}
 	}
+	if derr != nil && ctx.Err() != nil {
+		// Cancelled (shutdown), not the contact's failure: leave the
+		// delivery pending; a later Tick delivers it again.
+		return n, derr
+	}
 	updated, uerr := e.opts.Store.Update(ctx, n.ID, func(m *Notice) error {
 		if m.EscalationLevel != n.EscalationLevel || m.Contact != n.Contact {
 			return errStale

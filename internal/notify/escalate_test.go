@@ -474,3 +474,35 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// cancelChannel cancels the delivery and fails with the context's error once it is cancelled.
+type cancelChannel struct{ cancel context.CancelFunc }
+
+func (c cancelChannel) Name() string { return "cancel" }
+func (c cancelChannel) Kind() string { return "fake" }
+func (c cancelChannel) Send(ctx context.Context, _ Notice, _ Contact) error {
+	c.cancel()
+	return &SendError{Channel: "cancel", Kind: "fake", Message: "cancelled", Err: ctx.Err()}
+}
+
+func TestCancelledDeliveryStaysPending(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	store := NewMemoryStore()
+	esc, err := NewEscalator(Options{Store: store, Channels: map[string]Channel{"c": cancelChannel{cancel}},
+		Deliverer: fastDeliverer(nil, nil),
+		Policy: &Policy{Deadlines: DefaultDeadlines(), Parties: map[string]Party{
+			"p": {ID: "p", Kind: PartyCustomer, Chain: []Contact{{ID: "a", Channels: []string{"c"}}, {ID: "b", Channels: []string{"c"}}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := criticalRequest()
+	req.Party = "p"
+	n, err := esc.Notify(ctx, req, t0)
+	if !errors.Is(err, ErrUndelivered) {
+		t.Fatalf("err = %v", err)
+	}
+	got, _ := store.Get(context.Background(), n.ID)
+	if got.DeliveryError != "" || !got.DeliveredAt.IsZero() || got.EscalationLevel != 0 {
+		t.Errorf("cancelled delivery recorded as the contact's failure: %+v", got)
+	}
+}

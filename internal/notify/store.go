@@ -39,6 +39,7 @@ type Store interface {
 
 // Filter selects notices for [Store.List]. Empty fields match anything.
 type Filter struct {
+	// Tenant, Party and State select notices with that value.
 	Tenant string
 	Party  string
 	State  State
