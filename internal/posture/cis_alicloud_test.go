@@ -12,7 +12,10 @@ import (
 	"github.com/goccy/go-yaml"
 )
 
-const aliPack = "cis-alicloud-2.0"
+const (
+	aliPack  = "cis-alicloud-2.0"
+	mlpsPack = "mlps2-l3"
+)
 
 // TestAlicloudPackCases runs packs/cis-alicloud-2.0/testdata/cases.yaml:
 // every rule of the pack has a passing and a failing case.
@@ -94,15 +97,16 @@ func TestAlicloudPackCases(t *testing.T) {
 	}
 }
 
-// failingControls imports an aliyun collection and returns the pack's
-// controls that fail, and any error results.
-func failingControls(t *testing.T, file string, now time.Time) ([]string, []string) {
+// failingControls imports an aliyun collection, scans it with the CIS
+// Alibaba Cloud and MLPS packs, and returns each pack's failing controls
+// (sorted), any error results, and the ids of the rules that gave a result.
+func failingControls(t *testing.T, file string, now time.Time) (fails map[string][]string, errs []string, evaluated map[string]bool) {
 	t.Helper()
 	packs, err := BuiltinPacks()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := packs.RuleSet(aliPack)
+	rs, err := packs.RuleSet(aliPack, mlpsPack)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,28 +116,36 @@ func failingControls(t *testing.T, file string, now time.Time) ([]string, []stri
 	}
 	defer f.Close()
 	ctx := context.Background()
-	fails := map[string]bool{}
-	var errs []string
+	failed := map[string]map[string]bool{}
+	evaluated = map[string]bool{}
 	for res, err := range Scan(ctx, rs, inventory.Builtin().Stream(ctx, "", f), ScanOptions{Now: now}) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		evaluated[res.Rule.ID] = true
 		switch res.Status {
 		case StatusFail:
-			for _, c := range res.Rule.Frameworks[aliPack] {
-				fails[c] = true
+			for pack, controls := range res.Rule.Frameworks {
+				if failed[pack] == nil {
+					failed[pack] = map[string]bool{}
+				}
+				for _, c := range controls {
+					failed[pack][c] = true
+				}
 			}
 			t.Logf("fail: %s %s: %s", res.Rule.ID, res.Resource.UID, res.Message)
 		case StatusError:
 			errs = append(errs, res.Rule.ID+" "+res.Resource.UID+": "+res.Err.Error())
 		}
 	}
-	out := make([]string, 0, len(fails))
-	for c := range fails {
-		out = append(out, c)
+	fails = map[string][]string{}
+	for pack, set := range failed {
+		for c := range set {
+			fails[pack] = append(fails[pack], c)
+		}
+		slices.SortFunc(fails[pack], compareControlIDs)
 	}
-	slices.SortFunc(out, func(a, b string) int { return compareControlIDs(a, b) })
-	return out, errs
+	return fails, errs, evaluated
 }
 
 func compareControlIDs(a, b string) int {
@@ -152,29 +164,58 @@ func compareControlIDs(a, b string) int {
 // TestAlicloudPackAcceptance: an inventory with known misconfigurations
 // (public bucket, console user without MFA, SSH open to the internet,
 // unencrypted disk, ActionTrail off, RDS without SSL) fails exactly the
-// controls those misconfigurations break; the same inventory fixed fails
-// none.
+// CIS controls and MLPS items those misconfigurations break; the same
+// inventory fixed fails none. Both inventories hold the facts of every
+// Alibaba Cloud rule that names mlps2-l3, so each of them gives a result.
 func TestAlicloudPackAcceptance(t *testing.T) {
 	now := time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC)
-	want := []string{
-		"1.4",        // alice: console access, no MFA
-		"2.1",        // the only trail is disabled
-		"3.2",        // sg-web: 22 from 0.0.0.0/0
-		"4.2",        // d-sys1: attached, unencrypted
-		"4.3",        // sg-web again (CIS has SSH twice)
-		"5.1", "5.7", // public-assets: ACL public-read
-		"6.1", // pgm-app: SSL off
+	packs, err := BuiltinPacks()
+	if err != nil {
+		t.Fatal(err)
 	}
-	got, errs := failingControls(t, "packs/"+aliPack+"/testdata/inventory-misconfigured.json", now)
-	if !slices.Equal(got, want) {
-		t.Errorf("misconfigured inventory fails %v, want %v", got, want)
+	tests := []struct {
+		file string
+		want map[string][]string // pack → failing controls
+	}{
+		{"inventory-clean.json", map[string][]string{}},
+		{"inventory-misconfigured.json", map[string][]string{
+			aliPack: {
+				"1.4",        // alice: console access, no MFA
+				"2.1",        // the only trail is disabled
+				"3.2",        // sg-web: 22 from 0.0.0.0/0
+				"4.2",        // d-sys1: attached, unencrypted
+				"4.3",        // sg-web again (CIS has SSH twice)
+				"5.1", "5.7", // public-assets: ACL public-read
+				"6.1", // pgm-app: SSL off
+			},
+			mlpsPack: {
+				"L3-ABS2-01", // sg-web (SSH from the internet), public-assets (not network-restricted)
+				"L3-ABS2-07", // no trail logs privileged operations
+				"L3-CES2-01", // alice: console without MFA
+				"L3-CES2-03", // sg-web
+				"L3-CES2-05", // no trail records VM creation
+				"L3-CES2-13", // d-sys1 unencrypted
+				"L3-SMC2-03", // no trail collects audit data
+			},
+		}},
 	}
-	if len(errs) > 0 {
-		t.Errorf("error results: %v", errs)
-	}
-	got, errs = failingControls(t, "packs/"+aliPack+"/testdata/inventory-clean.json", now)
-	if len(got) != 0 || len(errs) > 0 {
-		t.Errorf("clean inventory fails %v, errors %v", got, errs)
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			got, errs, evaluated := failingControls(t, "packs/"+aliPack+"/testdata/"+tc.file, now)
+			for _, pack := range []string{aliPack, mlpsPack} {
+				if !slices.Equal(got[pack], tc.want[pack]) {
+					t.Errorf("%s: failing controls %v, want %v", pack, got[pack], tc.want[pack])
+				}
+			}
+			if len(errs) > 0 {
+				t.Errorf("error results: %v", errs)
+			}
+			for _, r := range packs.Pack(mlpsPack).Rules {
+				if r.Provider == "alicloud" && !evaluated[r.ID] {
+					t.Errorf("rule %s (%s) gave no result: the inventory lacks its facts", r.ID, r.File)
+				}
+			}
+		})
 	}
 }
 

@@ -1,5 +1,7 @@
 package posture
 
+import "slices"
+
 // CoverageStatus says how a pack covers one reference control.
 type CoverageStatus string
 
@@ -23,6 +25,10 @@ type ControlCoverage struct {
 	Status  CoverageStatus   `json:"status"`
 	// Rules are the ids of the rules that check it.
 	Rules []string `json:"rules,omitempty"`
+	// Providers are the providers whose resources those rules check,
+	// sorted: a control of a multi-cloud pack may be automated for one
+	// provider and left to evidence for another.
+	Providers []string `json:"providers,omitempty"`
 	// Evidence is the evidence task of a manual control (also set for an
 	// automated control whose rules check only part of it).
 	Evidence *ManualControl `json:"evidence,omitempty"`
@@ -40,6 +46,9 @@ type CoverageReport struct {
 	NotExpressible int `json:"not_expressible"`
 	Missing        int `json:"missing"`
 	Total          int `json:"total"`
+	// AutomatedByProvider counts, per provider, the controls that at least
+	// one rule over that provider's resources checks.
+	AutomatedByProvider map[string]int `json:"automated_by_provider,omitempty"`
 	// ReferenceAutomated is the number of controls the reference marks as
 	// automated (CIS assessment status); AutomatedOfReferenceAutomated is
 	// how many of those the pack automates.
@@ -53,13 +62,24 @@ type CoverageReport struct {
 func Coverage(p *Pack) CoverageReport {
 	rep := CoverageReport{Pack: p.ID, Total: len(p.Controls)}
 	rules := map[string][]string{}
+	providers := map[string][]string{}
 	for _, r := range p.Rules {
 		for _, c := range r.Frameworks[p.ID] {
 			rules[c] = append(rules[c], r.ID)
+			if !slices.Contains(providers[c], r.Provider) {
+				providers[c] = append(providers[c], r.Provider)
+			}
 		}
 	}
 	for _, c := range p.Controls {
-		cc := ControlCoverage{Control: c, Rules: rules[c.ID]}
+		cc := ControlCoverage{Control: c, Rules: rules[c.ID], Providers: providers[c.ID]}
+		slices.Sort(cc.Providers)
+		for _, pr := range cc.Providers {
+			if rep.AutomatedByProvider == nil {
+				rep.AutomatedByProvider = map[string]int{}
+			}
+			rep.AutomatedByProvider[pr]++
+		}
 		for i := range p.Manual {
 			if string(p.Manual[i].Control) == c.ID {
 				cc.Evidence = &p.Manual[i]

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -115,3 +117,37 @@ func (m *Merger) Len() int { return len(m.list) }
 // Resources returns the merged resources in the order their keys were
 // first added. The slice is the Merger's own: add nothing after reading it.
 func (m *Merger) Resources() []Resource { return m.list }
+
+// MergeStreams reads every stream to its end, in order, and yields their
+// resources merged by key as a [Merger] merges them: partial descriptions
+// of one resource from several inputs (the users of AWS Config or Terraform
+// and the same users from the IAM credential report; several aliyun
+// collections of one account) become one resource, so that a rule sees
+// every fact about it at once and each resource gets one result per rule.
+// Resources come in the order their keys were first seen. Nothing is
+// yielded before the last stream ends, and every resource is held until
+// then. The first error of a stream (or a nil resource) is yielded once and
+// ends the iteration; the streams after it are not read.
+func MergeStreams(streams ...iter.Seq2[*Resource, error]) iter.Seq2[*Resource, error] {
+	return func(yield func(*Resource, error) bool) {
+		var m Merger
+		for i, stream := range streams {
+			for r, err := range stream {
+				if err == nil && r == nil {
+					err = fmt.Errorf("inventory: merge: stream %d: nil resource", i+1)
+				}
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				m.Add(*r)
+			}
+		}
+		list := m.Resources()
+		for i := range list {
+			if !yield(&list[i], nil) {
+				return
+			}
+		}
+	}
+}
