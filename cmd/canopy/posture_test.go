@@ -87,6 +87,32 @@ func TestPostureScan(t *testing.T) {
 		t.Errorf("after a rescan %d compliance findings (want %d, each counted twice)", n, stored)
 	}
 
+	// Alibaba Cloud: aliyun CLI output, scanned without storing the inventory
+	ali := t.TempDir()
+	r = canopy(t, "", "scan", "--data", ali, "--inventory", "testdata/posture/alicloud-misconfigured.json", "--pack", "cis-alicloud-2.0,mlps2-l3",
+		"--now", "2025-01-01T00:00:00Z", "--output", "json")
+	res.Results = nil
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 {
+		t.Fatalf("alibaba scan: %v %+v", err, r)
+	}
+	failed = map[string][]string{}
+	for _, x := range res.Results {
+		if x.Status == "fail" && !slices.Contains(failed[x.Pack], x.Control) {
+			failed[x.Pack] = append(failed[x.Pack], x.Control)
+		}
+	}
+	want = map[string][]string{
+		"cis-alicloud-2.0": {"1.4", "2.1", "3.2", "4.2", "4.3", "5.1", "5.7", "6.1"},
+		"mlps2-l3":         {"L3-ABS2-01", "L3-ABS2-07", "L3-CES2-01", "L3-CES2-03", "L3-CES2-05", "L3-CES2-13", "L3-SMC2-03"},
+	}
+	for pack, w := range want {
+		got := failed[pack]
+		slices.Sort(got)
+		if !slices.Equal(got, w) {
+			t.Errorf("alibaba %s failing controls %v, want %v", pack, got, w)
+		}
+	}
+
 	clean := t.TempDir()
 	r = canopy(t, "", "scan", "--data", clean, "--inventory", "testdata/posture/aws-clean.jsonl", "--pack", "cis-aws-3.0,mlps2-l3", "--now", "2025-01-01T00:00:00Z", "--fail-on", "low")
 	if r.code != 0 || !strings.Contains(r.stdout, " 0 failed, 0 errors") {
