@@ -103,6 +103,15 @@ type ReferenceControl struct {
 	// Owner is the typical owner, provider, customer or shared (MLPS
 	// references).
 	Owner string `json:"owner,omitempty"`
+	// TitleZH is the Chinese name of the standard's control the item
+	// belongs to, e.g. "基础设施位置" (MLPS references; "" for CIS).
+	TitleZH string `json:"title_zh,omitempty"`
+	// Category is the top-level grouping of the control with its clause,
+	// e.g. "8.2.1 Physical environment" (MLPS references; CIS sections are
+	// already top-level, so "" there); CategoryZH is its Chinese name,
+	// e.g. "安全物理环境".
+	Category   string `json:"category,omitempty"`
+	CategoryZH string `json:"category_zh,omitempty"`
 }
 
 // Packs is a loaded set of packs and their rules. It is immutable.
@@ -339,9 +348,12 @@ func loadReference(fsys fs.FS, ref Reference) ([]ReferenceControl, error) {
 	case "mlps":
 		var doc struct {
 			Controls []struct {
-				Clause    string `yaml:"clause"`
-				ControlEN string `yaml:"control_en"`
-				Items     []struct {
+				Clause     string `yaml:"clause"`
+				CategoryEN string `yaml:"category_en"`
+				CategoryZH string `yaml:"category_zh"`
+				ControlEN  string `yaml:"control_en"`
+				ControlZH  string `yaml:"control_zh"`
+				Items      []struct {
 					Item       string          `yaml:"item"`
 					TestUnitID string          `yaml:"test_unit_id"`
 					Summary    string          `yaml:"summary_en"`
@@ -358,12 +370,17 @@ func loadReference(fsys fs.FS, ref Reference) ([]ReferenceControl, error) {
 			level = 3
 		}
 		for _, c := range doc.Controls {
+			category := c.CategoryEN
+			if i := strings.LastIndexByte(c.Clause, '.'); i > 0 {
+				category = c.Clause[:i] + " " + c.CategoryEN
+			}
 			for _, it := range c.Items {
 				if !it.Levels[fmt.Sprintf("level%d", level)] {
 					continue
 				}
 				out = append(out, ReferenceControl{ID: it.TestUnitID, Title: it.Summary,
-					Section: c.Clause + " " + c.ControlEN + " " + it.Item + ")", Owner: it.Owner})
+					Section: c.Clause + " " + c.ControlEN + " " + it.Item + ")", Owner: it.Owner,
+					TitleZH: c.ControlZH, Category: category, CategoryZH: c.CategoryZH})
 			}
 		}
 		if out == nil {

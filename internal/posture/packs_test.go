@@ -71,7 +71,18 @@ func TestCoverage(t *testing.T) {
 	if cis == nil || len(cis.Controls) != 62 {
 		t.Fatalf("cis-aws-3.0: want 62 controls")
 	}
-	if m := ps.Pack("mlps2-l3"); m == nil || len(m.Controls) != 46 {
+	m := ps.Pack("mlps2-l3")
+	if m == nil || len(m.Controls) != 46 {
 		t.Fatalf("mlps2-l3: want 46 items")
+	}
+	// MLPS items carry the standard's Chinese control name and their
+	// category (reports group by it); the first item is 8.2.1.1 a).
+	for _, c := range m.Controls {
+		if c.TitleZH == "" || c.Category == "" || c.CategoryZH == "" {
+			t.Errorf("mlps2-l3: %s: title_zh %q, category %q, category_zh %q: want all three", c.ID, c.TitleZH, c.Category, c.CategoryZH)
+		}
+	}
+	if c := m.Controls[0]; c.Category != "8.2.1 Physical environment" || c.CategoryZH != "安全物理环境" || c.TitleZH != "基础设施位置" {
+		t.Errorf("mlps2-l3: first item %+v", c)
 	}
 }
