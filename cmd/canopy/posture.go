@@ -20,6 +20,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/posture"
 	"github.com/canopy-sec/canopy/internal/posture/inventory"
+	"github.com/canopy-sec/canopy/internal/posture/report"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -442,4 +443,99 @@ func writeScanTable(w io.Writer, res pipeline.ScanResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Rule.Severity, cut(strings.Join(f.Rule.Controls(), ","), 40), f.Rule.ID, cut(f.Resource.UID, 70), cut(f.Message, 80))
 	}
 	tw.Flush()
+}
+
+// reportCmd builds `canopy report compliance`.
+func (e *env) reportCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "report", Short: "Write reports"}
+	var tenant, pack, format string
+	comp := &cobra.Command{
+		Use:   "compliance --pack P [--format html|json|csv]",
+		Short: "Write a pack's compliance report from its latest scan: score, sections, controls, failing resources, manual evidence",
+		Long: `Compliance writes the report of one pack from its latest scan (canopy scan)
+and the evidence recorded for its manual controls (canopy evidence set): the
+score (passed ÷ evaluated controls, as AWS Security Hub computes it), each
+section's and control's status, failing resources with the reason, and the
+manual items with their evidence status and responsible party. The HTML is
+one self-contained, printable file (inline CSS and SVG charts).`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if pack == "" {
+				return usageError{errors.New("report compliance needs --pack (see canopy packs)")}
+			}
+			write, ok := map[string]func(io.Writer, *report.Report) error{"html": report.WriteHTML, "json": report.WriteJSON, "csv": report.WriteCSV}[format]
+			if !ok {
+				return usageError{fmt.Errorf("--format must be html, json or csv, not %q", format)}
+			}
+			ctx := cmd.Context()
+			st, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rep, err := pipeline.ComplianceReport(ctx, st, tenant, pack)
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriter(e.stdout)
+			if err := write(w, rep); err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	comp.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	comp.Flags().StringVar(&pack, "pack", "", "pack: cis-aws-3.0, cis-alicloud-2.0, mlps2-l3 …")
+	comp.Flags().StringVar(&format, "format", "html", "html, json or csv")
+	cmd.AddCommand(comp)
+	return cmd
+}
+
+// evidenceCmd builds `canopy evidence set`.
+func (e *env) evidenceCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "evidence", Short: "Record the evidence of manual controls"}
+	var tenant, pack, control, status, ref, by, note string
+	set := &cobra.Command{
+		Use:   "set --pack P --control C --status missing|submitted|accepted|rejected [--reference R] [--by NAME] [--note N]",
+		Short: "Record a manual control's evidence status",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch status {
+			case "missing", "submitted", "accepted", "rejected":
+			default:
+				return usageError{fmt.Errorf("--status must be missing, submitted, accepted or rejected, not %q", status)}
+			}
+			ok, err := pipeline.HasEvidenceTask(pack, control)
+			if err != nil {
+				return usageError{err}
+			}
+			if !ok {
+				return usageError{fmt.Errorf("control %s of %s is checked by rules and takes no evidence", control, pack)}
+			}
+			ctx := cmd.Context()
+			st, err := e.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if by == "" {
+				by = os.Getenv("USER")
+			}
+			ev := store.Evidence{Pack: pack, Control: control, Status: status, Reference: ref, By: by, Note: note, UpdatedAt: time.Now().UTC()}
+			if err := st.PutEvidence(ctx, tenant, ev); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s %s: evidence %s\n", pack, control, status)
+			return nil
+		},
+	}
+	set.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	set.Flags().StringVar(&pack, "pack", "", "pack")
+	set.Flags().StringVar(&control, "control", "", "control id, e.g. 1.1 or L3-PES2-01")
+	set.Flags().StringVar(&status, "status", "", "missing, submitted, accepted or rejected")
+	set.Flags().StringVar(&ref, "reference", "", "where the evidence is: a document id, a URL, a ticket")
+	set.Flags().StringVar(&by, "by", "", "who records it (default $USER)")
+	set.Flags().StringVar(&note, "note", "", "a note")
+	cmd.AddCommand(set)
+	return cmd
 }

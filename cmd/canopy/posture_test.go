@@ -63,6 +63,30 @@ func TestPostureScan(t *testing.T) {
 	if stored != res.Scan.Findings {
 		t.Errorf("%d compliance findings stored, the scan made %d", stored, res.Scan.Findings)
 	}
+	// the compliance report, in its three formats, with recorded evidence
+	if r := canopy(t, "", "evidence", "set", "--data", data, "--pack", "cis-aws-3.0", "--control", "1.1", "--status", "accepted", "--reference", "DOC-7", "--by", "auditor"); r.code != 0 {
+		t.Fatalf("evidence set: %+v", r)
+	}
+	if r := canopy(t, "", "evidence", "set", "--data", data, "--pack", "cis-aws-3.0", "--control", "2.1.4", "--status", "accepted"); r.code != exitUsage {
+		t.Errorf("evidence for an automated control: %+v", r)
+	}
+	r = canopy(t, "", "report", "compliance", "--data", data, "--pack", "cis-aws-3.0", "--format", "json")
+	var rep struct {
+		Score struct{ Passed, Evaluated int }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || rep.Score.Evaluated == 0 || rep.Score.Passed >= rep.Score.Evaluated || !strings.Contains(r.stdout, "DOC-7") {
+		t.Errorf("json report: %v %.500s", err, r.stdout)
+	}
+	if r := canopy(t, "", "report", "compliance", "--data", data, "--pack", "cis-aws-3.0"); r.code != 0 || !strings.HasPrefix(r.stdout, "<!DOCTYPE html>") || !strings.Contains(r.stdout, "acme-public-site") {
+		t.Errorf("html report: %.300s", r.stdout)
+	}
+	if r := canopy(t, "", "report", "compliance", "--data", data, "--pack", "mlps2-l3", "--format", "csv"); r.code != 0 || !strings.Contains(r.stdout, "L3-CES2-13") {
+		t.Errorf("csv report: %.300s", r.stdout)
+	}
+	if r := canopy(t, "", "report", "compliance", "--data", data, "--pack", "cis-alicloud-2.0"); r.code != 1 || !strings.Contains(r.stderr, "has not been scanned") {
+		t.Errorf("report of an unscanned pack: %+v", r)
+	}
+
 	// rescanning updates, never duplicates
 	r = canopy(t, "", "scan", "--data", data, "--pack", "cis-aws-3.0,mlps2-l3", "--now", "2025-01-01T00:00:00Z", "--output", "sarif")
 	var sarif struct {

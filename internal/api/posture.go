@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/posture"
 	"github.com/canopy-sec/canopy/internal/posture/inventory"
+	"github.com/canopy-sec/canopy/internal/posture/report"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -255,12 +257,12 @@ func (s *Server) putEvidence(w http.ResponseWriter, r *http.Request) error {
 	if pack == nil {
 		return store.ErrNotFound
 	}
-	known := false
-	for _, c := range posture.Coverage(pack).Controls {
-		known = known || c.Control.ID == control
+	ok, err := pipeline.HasEvidenceTask(id, control)
+	if err != nil {
+		return err
 	}
-	if !known {
-		return store.ErrNotFound
+	if !ok {
+		return badRequest("control %s of %s is checked by rules and takes no evidence", control, id)
 	}
 	var in struct {
 		Status    string `json:"status"`
@@ -280,4 +282,36 @@ func (s *Server) putEvidence(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, e)
+}
+
+// complianceReport writes a pack's compliance report: ?format=html (default), json or csv.
+func (s *Server) complianceReport(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "html"
+	}
+	kinds := map[string]struct {
+		write func(io.Writer, *report.Report) error
+		ctype string
+	}{"html": {report.WriteHTML, "text/html; charset=utf-8"}, "json": {report.WriteJSON, "application/json"}, "csv": {report.WriteCSV, "text/csv; charset=utf-8"}}
+	k, ok := kinds[format]
+	if !ok {
+		return badRequest("bad format %q (want html, json or csv)", format)
+	}
+	rep, err := pipeline.ComplianceReport(r.Context(), s.opts.Store, p.Tenant, r.PathValue("pack"))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := k.write(&buf, rep); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", k.ctype)
+	if format == "html" {
+		// the report is self-contained: it needs no script and loads nothing
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -143,6 +143,7 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/packs", store.RoleViewer, s.listPacks, RoleQuery},
 		{"POST", "/api/v1/scans", store.RoleAnalyst, s.scan, RoleQuery},
 		{"GET", "/api/v1/compliance/{pack}", store.RoleViewer, s.compliance, RoleQuery},
+		{"GET", "/api/v1/compliance/{pack}/report", store.RoleViewer, s.complianceReport, RoleQuery},
 		{"PUT", "/api/v1/compliance/{pack}/evidence/{control}", store.RoleAnalyst, s.putEvidence, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
 		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken, RoleQuery},

@@ -481,7 +481,19 @@ func TestPostureAPI(t *testing.T) {
 	if _, b := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0", tok, nil); !strings.Contains(string(b), `"reference":"https://wiki/contacts"`) {
 		t.Errorf("evidence not shown: %.300s", b)
 	}
+	if code, b := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0/report", tok, nil); code != 200 || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "acme-public-site") {
+		t.Errorf("html report = %d %.300s", code, b)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0/report?format=csv", tok, nil); code != 200 || !strings.Contains(string(b), "2.1.4") {
+		t.Errorf("csv report = %d %.300s", code, b)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0/report?format=pdf", tok, nil); code != 400 {
+		t.Errorf("bad report format = %d", code)
+	}
 	other := f.token(t, "b", store.RoleViewer)
+	if code, _ := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0/report", other, nil); code != 404 {
+		t.Errorf("another tenant's report = %d, want 404 (never scanned)", code)
+	}
 	if _, b := f.do(t, "GET", "/api/v1/compliance/cis-aws-3.0", other, nil); !strings.Contains(string(b), `"scan":null`) {
 		t.Errorf("another tenant sees the scan: %.300s", b)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/ingest"
 	"github.com/canopy-sec/canopy/internal/posture"
 	"github.com/canopy-sec/canopy/internal/posture/inventory"
+	"github.com/canopy-sec/canopy/internal/posture/report"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -217,4 +218,60 @@ func Scan(ctx context.Context, p *Pipeline, st store.Posture, ps PostureScan) (S
 		out.Results = []store.ControlResult{}
 	}
 	return out, nil
+}
+
+// ComplianceReport builds the compliance report of a built-in pack from
+// what the store holds: the pack's latest scan and results, and its manual
+// controls' evidence. Before the pack's first scan it returns an error
+// wrapping store.ErrNotFound.
+func ComplianceReport(ctx context.Context, st store.Posture, tenant, packID string) (*report.Report, error) {
+	packs, err := posture.BuiltinPacks()
+	if err != nil {
+		return nil, err
+	}
+	pack := packs.Pack(packID)
+	if pack == nil {
+		return nil, fmt.Errorf("no pack %q: %w", packID, store.ErrNotFound)
+	}
+	sc, results, err := st.LatestScan(ctx, tenant, packID)
+	if err != nil {
+		return nil, fmt.Errorf("pack %s has not been scanned (canopy scan --pack %s): %w", packID, packID, err)
+	}
+	in := report.Input{Pack: pack, ScanTime: sc.StartedAt, Evidence: map[string]report.Evidence{}}
+	for _, r := range results {
+		var status posture.Status
+		if err := status.UnmarshalText([]byte(r.Status)); err != nil {
+			return nil, fmt.Errorf("stored result of %s on %s: %w", r.RuleID, r.ResourceUID, err)
+		}
+		in.Results = append(in.Results, report.ControlResult{Control: r.Control, RuleID: r.RuleID, ResourceUID: r.ResourceUID, ResourceType: r.ResourceType,
+			ResourceName: r.ResourceName, Account: r.Account, Region: r.Region, Status: status, Message: r.Message})
+	}
+	evidence, err := st.Evidence(ctx, tenant, packID)
+	if err != nil {
+		return nil, err
+	}
+	for id, e := range evidence {
+		in.Evidence[id] = report.Evidence{Status: report.EvidenceStatus(e.Status), Reference: e.Reference, SubmittedBy: e.By, SubmittedAt: e.UpdatedAt}
+	}
+	return report.Build(in)
+}
+
+// HasEvidenceTask reports whether a control of a built-in pack takes
+// evidence (a manual control, or an automated one its rules check only in
+// part).
+func HasEvidenceTask(packID, control string) (bool, error) {
+	packs, err := posture.BuiltinPacks()
+	if err != nil {
+		return false, err
+	}
+	pack := packs.Pack(packID)
+	if pack == nil {
+		return false, fmt.Errorf("no pack %q: %w", packID, store.ErrNotFound)
+	}
+	for _, c := range posture.Coverage(pack).Controls {
+		if c.Control.ID == control {
+			return c.Evidence != nil, nil
+		}
+	}
+	return false, fmt.Errorf("pack %s has no control %q: %w", packID, control, store.ErrNotFound)
 }
