@@ -188,14 +188,11 @@ func (a *Attributor) model(f *facts, ctx Context) (ServiceModel, string) {
 		if f.byUID {
 			return f.resource.Model, fmt.Sprintf("resource %s (by its uid: %s) is %s", f.resourceRef, f.resource.describe(), f.resource.Model)
 		}
-		if normKey(f.resourceRef) != normKey(f.resource.Name) {
-			return f.resource.Model, fmt.Sprintf("%s (%s) is %s", f.resourceRef, f.resource.Name, f.resource.Model)
-		}
-		return f.resource.Model, fmt.Sprintf("%s is %s", f.resourceRef, f.resource.Model)
+		return f.resource.Model, fmt.Sprintf("%s is %s", f.resourceLabel(), f.resource.Model)
 	case f.resource != nil && f.byUID:
 		return def, fmt.Sprintf("resource %s (by its uid: %s) has no service model: %s", f.resourceRef, f.resource.describe(), defWhy)
 	case f.resource != nil:
-		return def, fmt.Sprintf("%s has no service model: %s", f.resourceRef, defWhy)
+		return def, fmt.Sprintf("%s has no service model: %s", f.resourceLabel(), defWhy)
 	case f.unknownType != "":
 		return def, fmt.Sprintf("resource type %q is not in the catalogue: %s", f.unknownType, defWhy)
 	default:

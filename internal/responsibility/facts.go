@@ -182,6 +182,15 @@ func extract(rec ocsf.Record, cat *Catalog, isArea func(string) bool) *facts {
 	return f
 }
 
+// resourceLabel names the primary resource's type as the record spells it,
+// with the catalogue's spelling when that differs.
+func (f *facts) resourceLabel() string {
+	if f.resource.Name == "" || strings.EqualFold(f.resource.Name, f.resourceRef) {
+		return f.resourceRef
+	}
+	return f.resourceRef + " (" + f.resource.Name + ")"
+}
+
 // resolve finds a resource in the catalogue, by type and else by uid.
 func resolve(cat *Catalog, r ocsf.ResourceDetails, provider string) (rt ResourceType, ref string, byUID bool, ok bool) {
 	p := provider
