@@ -132,11 +132,8 @@ func ParseCatalog(name string, r io.Reader) (*Catalog, error) {
 				d.add(fmt.Sprintf("%s.names[%d]", path, j), where, fmt.Sprintf("names[%d]", j), "%q: no letters or digits", n)
 				continue
 			}
-			if slices.ContainsFunc(c.byName[key], func(o nameRef) bool { return o.entry == e }) {
-				continue // another spelling of a name already listed
-			}
-			if slices.ContainsFunc(c.byName[key], func(o nameRef) bool { return o.entry.Provider == e.Provider }) {
-				d.add(fmt.Sprintf("%s.names[%d]", path, j), where, fmt.Sprintf("names[%d]", j), "%q: listed twice for provider %s", n, e.Provider)
+			if i := slices.IndexFunc(c.byName[key], func(o nameRef) bool { return o.entry.Provider == e.Provider }); i >= 0 {
+				d.add(fmt.Sprintf("%s.names[%d]", path, j), where, fmt.Sprintf("names[%d]", j), "%q: the same type as %q for provider %s (spellings that differ only in case and punctuation match anyway)", n, c.byName[key][i].spelling, e.Provider)
 				continue
 			}
 			e.names = append(e.names, key)

@@ -52,28 +52,30 @@ func (a *Attributor) AttributeControl(c Control, ctx Context) (Attribution, erro
 	var typed []string
 	for _, t := range c.ResourceTypes {
 		rt, ok := a.catalog.Lookup(t, provider)
-		if !ok || rt.Model == "" {
-			continue
+		switch {
+		case !ok:
+			typed = append(typed, t+" is not in the catalogue")
+		case rt.Model == "":
+			typed = append(typed, t+" has no service model")
+		default:
+			if !slices.Contains(models, rt.Model) {
+				models = append(models, rt.Model)
+			}
+			typed = append(typed, t+" is "+string(rt.Model))
 		}
-		if !slices.Contains(models, rt.Model) {
-			models = append(models, rt.Model)
-		}
-		typed = append(typed, t+" is "+string(rt.Model))
 	}
-	var modelWhy string
 	if len(models) == 0 {
 		def, why := IaaS, "IaaS (default)"
 		if validModel(string(ctx.DefaultModel)) {
 			def, why = ctx.DefaultModel, string(ctx.DefaultModel)+" (tenant default)"
 		}
 		models = []ServiceModel{def}
-		modelWhy = "no resource type with a service model: " + why
-	} else {
-		slices.SortFunc(models, func(x, y ServiceModel) int {
-			return slices.Index(ServiceModels(), x) - slices.Index(ServiceModels(), y)
-		})
-		modelWhy = strings.Join(typed, ", ")
+		typed = append(typed, "no resource type with a service model: "+why)
 	}
+	slices.SortFunc(models, func(x, y ServiceModel) int {
+		return slices.Index(ServiceModels(), x) - slices.Index(ServiceModels(), y)
+	})
+	modelWhy := strings.Join(typed, ", ")
 
 	f := &facts{provider: provider, providerName: providerNames[provider]}
 	if f.providerName == "" {

@@ -111,7 +111,7 @@ func (d *yamlDoc) node(path string) ast.Node {
 }
 
 // pos returns the position of the node at path, or of its nearest parent
-// that exists.
+// that exists; a top-level key that is missing is placed at 1:1.
 func (d *yamlDoc) pos(path string) (line, col int) {
 	for path != "" && path != "$" {
 		if n := d.node(path); n != nil {
@@ -121,7 +121,7 @@ func (d *yamlDoc) pos(path string) (line, col int) {
 		}
 		path = parentPath(path)
 	}
-	return 0, 0
+	return 1, 1
 }
 
 // parentPath drops the last element of a YAML path.
