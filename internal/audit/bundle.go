@@ -104,7 +104,7 @@ func VerifyBundle(r io.Reader, pub ed25519.PublicKey) (Head, error) {
 	dec.DisallowUnknownFields()
 	v := verifier{pub: pub}
 	var head *Head
-	line := 0
+	line, headLine := 0, 0
 	// A peeker over the bundle's entries, so that the verifier can look
 	// ahead; decoding errors end the sequence and are kept here.
 	var derr *VerifyError
@@ -125,7 +125,7 @@ func VerifyBundle(r io.Reader, pub ed25519.PublicKey) (Head, error) {
 				derr = &VerifyError{Index: line, Reason: ReasonMalformed, Detail: "want exactly one of entry and head"}
 				return
 			case l.Head != nil:
-				head = l.Head
+				head, headLine = l.Head, line
 				continue
 			}
 			if !yield(*l.Entry, nil) {
@@ -155,7 +155,7 @@ func VerifyBundle(r io.Reader, pub ed25519.PublicKey) (Head, error) {
 	}
 	got := v.head
 	mismatch := func(r Reason, format string, args ...any) (Head, error) {
-		return Head{}, &VerifyError{Index: line, Reason: r, Detail: fmt.Sprintf(format, args...)}
+		return Head{}, &VerifyError{Index: headLine, Reason: r, Detail: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case head.Count == 0 && got.Count == 0:
