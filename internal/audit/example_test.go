@@ -17,7 +17,7 @@ import (
 func ExampleLog() {
 	ctx := context.Background()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) // a real deployment loads its key
-	sink := &memSink{}                                             // a real deployment passes its store
+	sink := &memSink{}                                            // a real deployment passes its store
 	clock := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	log, err := audit.New(audit.Options{Sink: sink, Key: key, Now: func() time.Time { clock = clock.Add(7 * time.Minute); return clock }})
 	if err != nil {
