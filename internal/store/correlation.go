@@ -93,7 +93,8 @@ type IncidentRow struct {
 	Title      string
 	Risk       int
 	SeverityID int
-	Tactics    int // how many ATT&CK tactics
+	Tactics    int    // how many ATT&CK tactics
+	Party      string // the primary responsible party
 	FirstSeen  time.Time
 	LastSeen   time.Time
 	Members    []Ref // in time order
@@ -107,6 +108,16 @@ type IssueRisk struct {
 	Key   string
 	Score int
 	Doc   json.RawMessage
+	// Responsibility is the issue's attribution (JSON); nil: none.
+	Responsibility json.RawMessage
+}
+
+// Attribution says who must act on one finding (internal/responsibility).
+type Attribution struct {
+	ID    int64 // the finding's id
+	Party string
+	Area  string
+	Doc   json.RawMessage // the whole attribution
 }
 
 // CorrelationUpdate is what one correlation step writes, in one
@@ -135,6 +146,7 @@ type CorrelationUpdate struct {
 type IncidentQuery struct {
 	Tenant  string
 	MinRisk int
+	Party   string // only incidents whose primary party this is
 	Limit   int // 0: MaxPage
 	Offset  int
 }
@@ -170,4 +182,10 @@ type Correlations interface {
 	IssueRisks(ctx context.Context, tenant string, keys []string) (map[string]IssueRisk, error)
 	// IssueSizes returns how many findings carry each issue key given.
 	IssueSizes(ctx context.Context, tenant string, keys []string) (map[string]int, error)
+	// SetAttributions records who must act on findings (the route stage).
+	SetAttributions(ctx context.Context, tenant string, rows []Attribution) error
+	// PutContract stores the tenant's contract with its security vendors
+	// (YAML as given); Contract returns it (ErrNotFound: none).
+	PutContract(ctx context.Context, tenant, name string, doc []byte) error
+	Contract(ctx context.Context, tenant string) (name string, doc []byte, err error)
 }

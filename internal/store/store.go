@@ -78,10 +78,16 @@ type Record struct {
 	IssueKey    string    `json:"issue_key,omitempty"`
 	Time        time.Time `json:"-"`
 	RiskScore   int       `json:"-"` // the issue's stored risk; set only by listings ByRisk (-1: unscored)
-	Count       int       `json:"count"`
-	FirstSeen   time.Time `json:"first_seen"`
-	LastSeen    time.Time `json:"last_seen"`
-	OCSF        []byte    `json:"-"`
+	// Party and Area say who must act on a finding, and Responsibility is
+	// the whole attribution (JSON); empty until the route stage ran, and
+	// for events.
+	Party          string          `json:"-"`
+	Area           string          `json:"-"`
+	Responsibility json.RawMessage `json:"-"`
+	Count          int             `json:"count"`
+	FirstSeen      time.Time       `json:"first_seen"`
+	LastSeen       time.Time       `json:"last_seen"`
+	OCSF           []byte          `json:"-"`
 }
 
 // Query selects findings or events of one tenant. Zero fields select all.
@@ -91,6 +97,7 @@ type Query struct {
 	Products   []string // product names, compared case-insensitively
 	Classes    []int    // class uids
 	IssueKey   string   // only findings with this issue key
+	Party      string   // only findings attributed to this party
 	// ByRisk lists findings (and issues) by their issue's stored risk,
 	// riskiest first (unscored last), instead of by severity.
 	ByRisk bool
@@ -184,6 +191,9 @@ type Issue struct {
 	// has not been scored yet).
 	RiskScore int             `json:"-"`
 	Risk      json.RawMessage `json:"-"`
+	// Responsibility is the stored attribution of the issue (of its most
+	// severe finding), nil before the route stage ran.
+	Responsibility json.RawMessage `json:"-"`
 }
 
 // Role is what a token may do.

@@ -47,7 +47,7 @@ func (s *Store) Queued(ctx context.Context, tenant string, limit int) ([]store.R
 }
 
 func (s *Store) records(ctx context.Context, table, query string, args ...any) ([]store.Record, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+recordColumns+fromJoined(table)+query, args...)
+	rows, err := s.pool.Query(ctx, "SELECT "+columnsOf(table)+fromJoined(table)+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: reading %s: %w", table, s.scrub(err))
 	}
@@ -246,12 +246,18 @@ func (s *Store) ApplyCorrelation(ctx context.Context, u store.CorrelationUpdate)
 	}
 	if len(u.Risks) > 0 {
 		keys, scores, docs := make([]string, len(u.Risks)), make([]int32, len(u.Risks)), make([]string, len(u.Risks))
+		resps := make([]*string, len(u.Risks))
 		for i, r := range u.Risks {
 			keys[i], scores[i], docs[i] = textSafe(r.Key), int32(r.Score), string(jsonbSafe(r.Doc))
+			if r.Responsibility != nil {
+				v := string(jsonbSafe(r.Responsibility))
+				resps[i] = &v
+			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO issue_risks (tenant, issue_key, score, doc)
-			SELECT $1, k, s, d::json FROM unnest($2::text[], $3::int[], $4::text[]) AS t(k, s, d)
-			ON CONFLICT (tenant, issue_key) DO UPDATE SET score = excluded.score, doc = excluded.doc`, tenant, keys, scores, docs); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO issue_risks (tenant, issue_key, score, doc, responsibility)
+			SELECT $1, k, s, d::json, r::json FROM unnest($2::text[], $3::int[], $4::text[], $5::text[]) AS t(k, s, d, r)
+			ON CONFLICT (tenant, issue_key) DO UPDATE SET score = excluded.score, doc = excluded.doc, responsibility = excluded.responsibility`,
+			tenant, keys, scores, docs, resps); err != nil {
 			return err
 		}
 	}
@@ -314,12 +320,12 @@ func writeEntities(ctx context.Context, tx pgx.Tx, tenant string, rows iter.Seq[
 
 func writeIncidents(ctx context.Context, tx pgx.Tx, tenant string, incs []store.IncidentRow) error {
 	for _, in := range incs {
-		if _, err := tx.Exec(ctx, `INSERT INTO incidents (tenant, id, title, risk, severity_id, tactics, members, first_seen, last_seen, updated_at, doc)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::json) ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, risk = excluded.risk,
+		if _, err := tx.Exec(ctx, `INSERT INTO incidents (tenant, id, title, risk, severity_id, tactics, members, first_seen, last_seen, updated_at, doc, party)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::json,$12) ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, risk = excluded.risk,
 			severity_id = excluded.severity_id, tactics = excluded.tactics, members = excluded.members, first_seen = excluded.first_seen,
-			last_seen = excluded.last_seen, updated_at = excluded.updated_at, doc = excluded.doc`,
+			last_seen = excluded.last_seen, updated_at = excluded.updated_at, doc = excluded.doc, party = excluded.party`,
 			tenant, textSafe(in.ID), textSafe(in.Title), in.Risk, in.SeverityID, in.Tactics, len(in.Members),
-			in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli(), in.UpdatedAt.UnixMilli(), string(jsonbSafe(in.Doc))); err != nil {
+			in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli(), in.UpdatedAt.UnixMilli(), string(jsonbSafe(in.Doc)), textSafe(in.Party)); err != nil {
 			return err
 		}
 		// members that left the incident (a split) are dropped; the
@@ -340,14 +346,14 @@ func writeIncidents(ctx context.Context, tx pgx.Tx, tenant string, incs []store.
 	return nil
 }
 
-const incidentColumns = "id, tenant, title, risk, severity_id, tactics, first_seen, last_seen, updated_at, doc"
+const incidentColumns = "id, tenant, title, risk, severity_id, tactics, first_seen, last_seen, updated_at, doc, party"
 
 func scanIncident(sc pgx.Row) (store.IncidentRow, error) {
 	var in store.IncidentRow
 	var risk, sev, tactics int32
 	var first, last, updated int64
 	var doc []byte
-	err := sc.Scan(&in.ID, &in.Tenant, &in.Title, &risk, &sev, &tactics, &first, &last, &updated, &doc)
+	err := sc.Scan(&in.ID, &in.Tenant, &in.Title, &risk, &sev, &tactics, &first, &last, &updated, &doc, &in.Party)
 	in.Risk, in.SeverityID, in.Tactics = int(risk), int(sev), int(tactics)
 	in.FirstSeen, in.LastSeen, in.UpdatedAt = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC(), time.UnixMilli(updated).UTC()
 	in.Doc = doc
@@ -360,8 +366,8 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]store.I
 	if limit <= 0 || limit > store.MaxPage {
 		limit = store.MaxPage
 	}
-	rows, err := s.pool.Query(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE tenant = $1 AND risk >= $2 ORDER BY risk DESC, last_seen DESC, id LIMIT $3 OFFSET $4",
-		textSafe(q.Tenant), q.MinRisk, limit, max(q.Offset, 0))
+	rows, err := s.pool.Query(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE tenant = $1 AND risk >= $2 AND ($5 = '' OR party = $5) ORDER BY risk DESC, last_seen DESC, id LIMIT $3 OFFSET $4",
+		textSafe(q.Tenant), q.MinRisk, limit, max(q.Offset, 0), textSafe(q.Party))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: listing incidents: %w", s.scrub(err))
 	}
@@ -447,4 +453,46 @@ func (s *Store) IssueSizes(ctx context.Context, tenant string, keys []string) (m
 		out[k] = int(n)
 	}
 	return out, rows.Err()
+}
+
+// SetAttributions records who must act on findings.
+func (s *Store) SetAttributions(ctx context.Context, tenant string, rows []store.Attribution) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids, parties, areas, docs := make([]int64, len(rows)), make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		ids[i], parties[i], areas[i], docs[i] = r.ID, textSafe(r.Party), textSafe(r.Area), string(jsonbSafe(r.Doc))
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE findings f SET party = t.p, area = t.a, responsibility = t.d::json
+		FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS t(id, p, a, d) WHERE f.tenant = $1 AND f.id = t.id`,
+		textSafe(tenant), ids, parties, areas, docs)
+	if err != nil {
+		return fmt.Errorf("postgres: storing attributions: %w", s.scrub(err))
+	}
+	return nil
+}
+
+// PutContract stores the tenant's contract.
+func (s *Store) PutContract(ctx context.Context, tenant, name string, doc []byte) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO contracts (tenant, name, doc, updated_at) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (tenant) DO UPDATE SET name = excluded.name, doc = excluded.doc, updated_at = excluded.updated_at`, textSafe(tenant), textSafe(name), doc, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("postgres: storing the contract of %s: %w", tenant, s.scrub(err))
+	}
+	return nil
+}
+
+// Contract returns the tenant's contract.
+func (s *Store) Contract(ctx context.Context, tenant string) (string, []byte, error) {
+	var name string
+	var doc []byte
+	err := s.pool.QueryRow(ctx, "SELECT name, doc FROM contracts WHERE tenant = $1", textSafe(tenant)).Scan(&name, &doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, store.ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres: reading the contract of %s: %w", tenant, s.scrub(err))
+	}
+	return name, doc, nil
 }

@@ -15,6 +15,15 @@ import (
 
 const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.issue_key, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
 
+// columnsOf is recordColumns and the responsibility columns, which only
+// findings have.
+func columnsOf(table string) string {
+	if table == "findings" {
+		return recordColumns + ", r.party, r.area, r.responsibility"
+	}
+	return recordColumns + ", ''::text, ''::text, NULL::json"
+}
+
 func fromJoined(table string) string {
 	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
 }
@@ -24,12 +33,16 @@ func fromJoined(table string) string {
 func scanRecord(sc pgx.Row, withRisk bool) (store.Record, error) {
 	var r store.Record
 	var doc []byte
+	var resp []byte
 	dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey,
-		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc}
+		&r.Time, &r.Count, &r.FirstSeen, &r.LastSeen, &doc, &r.Party, &r.Area, &resp}
 	if withRisk {
 		dst = append(dst, &r.RiskScore)
 	}
 	err := sc.Scan(dst...)
+	if len(resp) > 0 {
+		r.Responsibility = resp
+	}
 	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
 	r.OCSF = doc
 	return r, err
@@ -81,6 +94,9 @@ func filters(q store.Query) *conds {
 	if q.IssueKey != "" {
 		c.add("r.issue_key = $1?", textSafe(q.IssueKey))
 	}
+	if q.Party != "" {
+		c.add("r.party = $1?", textSafe(q.Party))
+	}
 	return c
 }
 
@@ -123,7 +139,7 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 	if q.ByRisk {
 		order = "coalesce(ir.score, -1) DESC, " + order
 	}
-	query := `SELECT g.issue_key, g.sev, g.n, g.c, g.f, g.l, g.t, g.p, g.ids, coalesce(ir.score, -1), ir.doc FROM (
+	query := `SELECT g.issue_key, g.sev, g.n, g.c, g.f, g.l, g.t, g.p, g.ids, coalesce(ir.score, -1), ir.doc, ir.responsibility FROM (
 		SELECT r.tenant, r.issue_key, max(r.severity_id) AS sev, count(*) AS n, sum(r.count) AS c, min(r.first_seen) AS f, max(r.last_seen) AS l, min(r.title) AS t,
 		array_agg(DISTINCT r.product ORDER BY r.product) AS p, (array_agg(r.id ORDER BY r.id))[1:100] AS ids
 		FROM findings r WHERE ` + strings.Join(c.where, " AND ") + ` AND r.issue_key <> '' GROUP BY r.tenant, r.issue_key) g
@@ -139,13 +155,16 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 		var is store.Issue
 		var sev, score int32
 		var findings, count int64
-		var doc []byte
-		if err := rows.Scan(&is.Key, &sev, &findings, &count, &is.FirstSeen, &is.LastSeen, &is.Title, &is.Sources, &is.FindingIDs, &score, &doc); err != nil {
+		var doc, resp []byte
+		if err := rows.Scan(&is.Key, &sev, &findings, &count, &is.FirstSeen, &is.LastSeen, &is.Title, &is.Sources, &is.FindingIDs, &score, &doc, &resp); err != nil {
 			return nil, fmt.Errorf("postgres: listing issues: %w", s.scrub(err))
 		}
 		is.RiskScore = int(score)
 		if doc != nil {
 			is.Risk = doc
+		}
+		if resp != nil {
+			is.Responsibility = resp
 		}
 		is.SeverityID, is.Findings, is.Count = int(sev), int(findings), int(count)
 		is.FirstSeen, is.LastSeen = is.FirstSeen.UTC(), is.LastSeen.UTC()
@@ -160,7 +179,7 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 		limit = store.MaxPage
 	}
 	c := filters(q)
-	keyExpr, cols, from := "r."+key, recordColumns, fromJoined(table)
+	keyExpr, cols, from := "r."+key, columnsOf(table), fromJoined(table)
 	byRisk := q.ByRisk && table == "findings"
 	if byRisk {
 		keyExpr = "coalesce(ir.score, -1)"
@@ -228,7 +247,7 @@ func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Recor
 }
 
 func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
-	r, err := scanRecord(s.pool.QueryRow(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = $1 AND r.id = $2", textSafe(tenant), id), false)
+	r, err := scanRecord(s.pool.QueryRow(ctx, "SELECT "+columnsOf(table)+fromJoined(table)+"WHERE r.tenant = $1 AND r.id = $2", textSafe(tenant), id), false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, store.ErrNotFound
 	}

@@ -80,7 +80,7 @@ func (s *Store) RecordsByRef(ctx context.Context, tenant string, refs []store.Re
 		}
 		for len(ids) > 0 {
 			n := min(len(ids), inChunk)
-			rows, err := s.r.QueryContext(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE +r.tenant = ? AND r.id IN ("+placeholders(n)+")", append([]any{tenant}, ids[:n]...)...)
+			rows, err := s.r.QueryContext(ctx, "SELECT "+columnsOf(table)+fromJoined(table)+"WHERE +r.tenant = ? AND r.id IN ("+placeholders(n)+")", append([]any{tenant}, ids[:n]...)...)
 			if err != nil {
 				return nil, fmt.Errorf("sqlite: reading %s: %w", table, err)
 			}
@@ -267,8 +267,13 @@ func (s *Store) ApplyCorrelation(ctx context.Context, u store.CorrelationUpdate)
 		return err
 	}
 	for _, r := range u.Risks {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_risks (tenant, issue_key, score, doc) VALUES (?,?,?,?)
-			ON CONFLICT (tenant, issue_key) DO UPDATE SET score = excluded.score, doc = excluded.doc`, u.Tenant, r.Key, r.Score, []byte(r.Doc)); err != nil {
+		var resp []byte
+		if r.Responsibility != nil {
+			resp = r.Responsibility
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_risks (tenant, issue_key, score, doc, responsibility) VALUES (?,?,?,?,?)
+			ON CONFLICT (tenant, issue_key) DO UPDATE SET score = excluded.score, doc = excluded.doc, responsibility = excluded.responsibility`,
+			u.Tenant, r.Key, r.Score, []byte(r.Doc), resp); err != nil {
 			return err
 		}
 	}
@@ -341,10 +346,10 @@ func writeIncidents(ctx context.Context, tx *sql.Tx, tenant string, incs []store
 	if len(incs) == 0 {
 		return nil
 	}
-	put, err := tx.PrepareContext(ctx, `INSERT INTO incidents (tenant, id, title, risk, severity_id, tactics, members, first_seen, last_seen, updated_at, doc)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, risk = excluded.risk,
+	put, err := tx.PrepareContext(ctx, `INSERT INTO incidents (tenant, id, title, risk, severity_id, tactics, members, first_seen, last_seen, updated_at, doc, party)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (tenant, id) DO UPDATE SET title = excluded.title, risk = excluded.risk,
 		severity_id = excluded.severity_id, tactics = excluded.tactics, members = excluded.members, first_seen = excluded.first_seen,
-		last_seen = excluded.last_seen, updated_at = excluded.updated_at, doc = excluded.doc`)
+		last_seen = excluded.last_seen, updated_at = excluded.updated_at, doc = excluded.doc, party = excluded.party`)
 	if err != nil {
 		return err
 	}
@@ -357,7 +362,7 @@ func writeIncidents(ctx context.Context, tx *sql.Tx, tenant string, incs []store
 	defer member.Close()
 	for _, in := range incs {
 		if _, err := put.ExecContext(ctx, tenant, in.ID, in.Title, in.Risk, in.SeverityID, in.Tactics, len(in.Members),
-			in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli(), in.UpdatedAt.UnixMilli(), []byte(in.Doc)); err != nil {
+			in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli(), in.UpdatedAt.UnixMilli(), []byte(in.Doc), in.Party); err != nil {
 			return err
 		}
 		// members that left the incident (a split) are dropped; the
@@ -375,13 +380,13 @@ func writeIncidents(ctx context.Context, tx *sql.Tx, tenant string, incs []store
 	return nil
 }
 
-const incidentColumns = "id, tenant, title, risk, severity_id, tactics, first_seen, last_seen, updated_at, doc"
+const incidentColumns = "id, tenant, title, risk, severity_id, tactics, first_seen, last_seen, updated_at, doc, party"
 
 func scanIncident(sc interface{ Scan(...any) error }) (store.IncidentRow, error) {
 	var in store.IncidentRow
 	var first, last, updated int64
 	var doc []byte
-	err := sc.Scan(&in.ID, &in.Tenant, &in.Title, &in.Risk, &in.SeverityID, &in.Tactics, &first, &last, &updated, &doc)
+	err := sc.Scan(&in.ID, &in.Tenant, &in.Title, &in.Risk, &in.SeverityID, &in.Tactics, &first, &last, &updated, &doc, &in.Party)
 	in.FirstSeen, in.LastSeen, in.UpdatedAt = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC(), time.UnixMilli(updated).UTC()
 	in.Doc = doc
 	return in, err
@@ -393,8 +398,8 @@ func (s *Store) Incidents(ctx context.Context, q store.IncidentQuery) ([]store.I
 	if limit <= 0 || limit > store.MaxPage {
 		limit = store.MaxPage
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE tenant = ? AND risk >= ? ORDER BY risk DESC, last_seen DESC, id LIMIT ? OFFSET ?",
-		q.Tenant, q.MinRisk, limit, max(q.Offset, 0))
+	rows, err := s.r.QueryContext(ctx, "SELECT "+incidentColumns+" FROM incidents WHERE tenant = ? AND risk >= ? AND (? = '' OR party = ?) ORDER BY risk DESC, last_seen DESC, id LIMIT ? OFFSET ?",
+		q.Tenant, q.MinRisk, q.Party, q.Party, limit, max(q.Offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: listing incidents: %w", err)
 	}
@@ -499,4 +504,61 @@ func chunks[T any](vals []T, fn func([]any) error) error {
 		vals = vals[n:]
 	}
 	return nil
+}
+
+// SetAttributions records who must act on findings.
+func (s *Store) SetAttributions(ctx context.Context, tenant string, rows []store.Attribution) (err error) {
+	if len(rows) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("sqlite: storing attributions: %w", err)
+		}
+	}()
+	st, err := tx.PrepareContext(ctx, "UPDATE findings SET party = ?, area = ?, responsibility = ? WHERE tenant = ? AND id = ?")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, r := range rows {
+		if _, err := st.ExecContext(ctx, r.Party, r.Area, []byte(r.Doc), tenant, r.ID); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.kickCheckpoint()
+	return nil
+}
+
+// PutContract stores the tenant's contract.
+func (s *Store) PutContract(ctx context.Context, tenant, name string, doc []byte) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO contracts (tenant, name, doc, updated_at) VALUES (?,?,?,?)
+		ON CONFLICT (tenant) DO UPDATE SET name = excluded.name, doc = excluded.doc, updated_at = excluded.updated_at`, tenant, name, doc, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: storing the contract of %s: %w", tenant, err)
+	}
+	s.kickCheckpoint()
+	return nil
+}
+
+// Contract returns the tenant's contract.
+func (s *Store) Contract(ctx context.Context, tenant string) (string, []byte, error) {
+	var name string
+	var doc []byte
+	err := s.r.QueryRowContext(ctx, "SELECT name, doc FROM contracts WHERE tenant = ?", tenant).Scan(&name, &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, store.ErrNotFound
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: reading the contract of %s: %w", tenant, err)
+	}
+	return name, doc, nil
 }

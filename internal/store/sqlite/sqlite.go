@@ -384,6 +384,15 @@ func (a *appender) Rollback() error {
 
 const recordColumns = "r.id, r.tenant, r.fingerprint, r.class_uid, r.severity_id, r.product, r.format, r.title, r.resource_uid, r.issue_key, r.time, r.count, r.first_seen, r.last_seen, d.ocsf"
 
+// columnsOf is recordColumns and the responsibility columns, which only
+// findings have.
+func columnsOf(table string) string {
+	if table == "findings" {
+		return recordColumns + ", r.party, r.area, r.responsibility"
+	}
+	return recordColumns + ", '', '', NULL"
+}
+
 func fromJoined(table string) string {
 	return " FROM " + table + " r JOIN " + docTable(table) + " d ON d.id = r.id "
 }
@@ -393,11 +402,16 @@ func fromJoined(table string) string {
 func scanRecord(sc interface{ Scan(...any) error }, withRisk bool) (store.Record, error) {
 	var r store.Record
 	var tm, first, last int64
-	dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey, &tm, &r.Count, &first, &last, &r.OCSF}
+	var resp []byte
+	dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.Title, &r.ResourceUID, &r.IssueKey, &tm, &r.Count, &first, &last, &r.OCSF,
+		&r.Party, &r.Area, &resp}
 	if withRisk {
 		dst = append(dst, &r.RiskScore)
 	}
 	err := sc.Scan(dst...)
+	if len(resp) > 0 {
+		r.Responsibility = resp
+	}
 	r.Time = time.UnixMilli(tm).UTC()
 	r.FirstSeen = time.UnixMilli(first).UTC()
 	r.LastSeen = time.UnixMilli(last).UTC()
@@ -421,7 +435,7 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	}
 	whereSQL, args := filters(q)
 	where := []string{whereSQL}
-	keyExpr, cols, from := "r."+key, recordColumns, fromJoined(table)
+	keyExpr, cols, from := "r."+key, columnsOf(table), fromJoined(table)
 	byRisk := q.ByRisk && table == "findings"
 	if byRisk {
 		keyExpr = "coalesce(ir.score, -1)"
@@ -493,6 +507,10 @@ func filters(q store.Query) (string, []any) {
 		where = append(where, "r.issue_key = ?")
 		args = append(args, q.IssueKey)
 	}
+	if q.Party != "" {
+		where = append(where, "r.party = ?")
+		args = append(args, q.Party)
+	}
 	return strings.Join(where, " AND "), args
 }
 
@@ -511,7 +529,7 @@ func (s *Store) Event(ctx context.Context, tenant string, id int64) (store.Recor
 }
 
 func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.Record, error) {
-	row := s.r.QueryRowContext(ctx, "SELECT "+recordColumns+fromJoined(table)+"WHERE r.tenant = ? AND r.id = ?", tenant, id)
+	row := s.r.QueryRowContext(ctx, "SELECT "+columnsOf(table)+fromJoined(table)+"WHERE r.tenant = ? AND r.id = ?", tenant, id)
 	r, err := scanRecord(row, false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Record{}, store.ErrNotFound
@@ -563,7 +581,7 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 	if q.ByRisk {
 		order = "coalesce(ir.score, -1) DESC, " + order
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT g.issue_key, g.sev, g.n, g.c, g.f, g.l, g.t, g.p, g.ids, coalesce(ir.score, -1), ir.doc FROM (
+	rows, err := s.r.QueryContext(ctx, `SELECT g.issue_key, g.sev, g.n, g.c, g.f, g.l, g.t, g.p, g.ids, coalesce(ir.score, -1), ir.doc, ir.responsibility FROM (
 		SELECT r.tenant, r.issue_key, max(r.severity_id) AS sev, count(*) AS n, sum(r.count) AS c, min(r.first_seen) AS f, max(r.last_seen) AS l,
 		min(r.title) AS t, group_concat(DISTINCT r.product) AS p, group_concat(r.id) AS ids
 		FROM findings r WHERE `+where+` AND r.issue_key <> '' GROUP BY r.tenant, r.issue_key) g
@@ -578,12 +596,15 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 		var is store.Issue
 		var first, last int64
 		var products, ids string
-		var doc []byte
-		if err := rows.Scan(&is.Key, &is.SeverityID, &is.Findings, &is.Count, &first, &last, &is.Title, &products, &ids, &is.RiskScore, &doc); err != nil {
+		var doc, resp []byte
+		if err := rows.Scan(&is.Key, &is.SeverityID, &is.Findings, &is.Count, &first, &last, &is.Title, &products, &ids, &is.RiskScore, &doc, &resp); err != nil {
 			return nil, fmt.Errorf("sqlite: listing issues: %w", err)
 		}
 		if doc != nil {
 			is.Risk = doc
+		}
+		if resp != nil {
+			is.Responsibility = resp
 		}
 		is.FirstSeen, is.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
 		is.Sources = strings.Split(products, ",")

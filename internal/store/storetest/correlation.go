@@ -242,3 +242,70 @@ func testRiskOrder(t *testing.T, s store.Store) {
 		t.Fatalf("issues by risk = %v (%+v)", got, issues)
 	}
 }
+
+// testResponsibility: attributions are stored on findings, filter them and
+// their issues; issue and incident attributions round-trip; contracts are
+// per tenant.
+func testResponsibility(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var rows []store.Row
+	for _, k := range []string{"a", "b", "c"} {
+		r := row("t1", k, 3, t0)
+		r.IssueKey = "key-" + k
+		rows = append(rows, r)
+	}
+	write(t, s, rows, nil)
+	fs := all(t, s, store.Query{Tenant: "t1"})
+	byFP := map[string]int64{}
+	for _, f := range fs {
+		byFP[f.Fingerprint] = f.ID
+	}
+	doc := json.RawMessage(`{"party":"customer","area":"configuration"}`)
+	err := s.SetAttributions(ctx, "t1", []store.Attribution{
+		{ID: byFP["a"], Party: "customer", Area: "configuration", Doc: doc},
+		{ID: byFP["b"], Party: "provider", Area: "host_virtualization", Doc: json.RawMessage(`{"party":"provider"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := all(t, s, store.Query{Tenant: "t1", Party: "customer"})
+	if len(got) != 1 || got[0].Fingerprint != "a" || got[0].Area != "configuration" || string(got[0].Responsibility) != string(doc) {
+		t.Fatalf("findings of the customer = %+v", got)
+	}
+	one, _ := s.Finding(ctx, "t1", byFP["c"])
+	if one.Party != "" || one.Responsibility != nil {
+		t.Fatalf("unattributed finding = %+v", one)
+	}
+	issues, err := s.Issues(ctx, store.Query{Tenant: "t1", Party: "provider"}, 0)
+	if err != nil || len(issues) != 1 || issues[0].Key != "key-b" {
+		t.Fatalf("issues of the provider = %+v, %v", issues, err)
+	}
+	err = s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true,
+		Risks: []store.IssueRisk{{Key: "key-a", Score: 10, Doc: json.RawMessage(`{"score":10}`), Responsibility: doc}},
+		Put:   []store.IncidentRow{{ID: "i1", Title: "x", Risk: 5, Party: "vendor", Members: []store.Ref{101}, Doc: json.RawMessage(`{}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issues, _ = s.Issues(ctx, store.Query{Tenant: "t1", IssueKey: "key-a"}, 0)
+	if len(issues) != 1 || string(issues[0].Responsibility) != string(doc) {
+		t.Fatalf("issue responsibility = %+v", issues)
+	}
+	if incs, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t1", Party: "vendor"}); len(incs) != 1 || incs[0].Party != "vendor" {
+		t.Fatalf("incidents of the vendor = %+v", incs)
+	}
+	if incs, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t1", Party: "customer"}); len(incs) != 0 {
+		t.Fatalf("incidents of the customer = %+v", incs)
+	}
+	if _, _, err := s.Contract(ctx, "t1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("contract before any: %v", err)
+	}
+	if err := s.PutContract(ctx, "t1", "mssp.yaml", []byte("vendors: []\n")); err != nil {
+		t.Fatal(err)
+	}
+	if name, d, err := s.Contract(ctx, "t1"); err != nil || name != "mssp.yaml" || string(d) != "vendors: []\n" {
+		t.Fatalf("contract = %s %q %v", name, d, err)
+	}
+	if _, _, err := s.Contract(ctx, "t2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("contract crossed tenants: %v", err)
+	}
+}

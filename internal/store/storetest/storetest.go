@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CorrelationQueue", testCorrelationQueue},
 		{"IncidentsAndEntityIndex", testIncidents},
 		{"RiskOrder", testRiskOrder},
+		{"Responsibility", testResponsibility},
 		{"Inventory", testInventory},
 		{"ScansAndEvidence", testScans},
 		{"ExportImport", func(t *testing.T, s store.Store) {
