@@ -147,7 +147,7 @@ type IncidentQuery struct {
 	Tenant  string
 	MinRisk int
 	Party   string // only incidents whose primary party this is
-	Limit   int // 0: MaxPage
+	Limit   int    // 0: MaxPage
 	Offset  int
 }
 
