@@ -22,7 +22,7 @@ import (
 )
 
 func (e *env) incidentsCmd() *cobra.Command {
-	var tenant, output string
+	var tenant, output, party string
 	var minRisk, limit int
 	cmd := &cobra.Command{
 		Use:   "incidents [flags]",
@@ -46,6 +46,10 @@ canopy findings / events.`,
 			default:
 				return usageError{fmt.Errorf("--output must be table, json or ocsf, not %q", output)}
 			}
+			party, err := partyFlag(party)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := e.openStore(ctx)
 			if err != nil {
@@ -57,7 +61,7 @@ canopy findings / events.`,
 			}
 			var shown []pipeline.Incident
 			for offset := 0; limit == 0 || len(shown) < limit; offset += store.MaxPage {
-				rows, err := st.Incidents(ctx, store.IncidentQuery{Tenant: tenant, MinRisk: minRisk, Offset: offset})
+				rows, err := st.Incidents(ctx, store.IncidentQuery{Tenant: tenant, MinRisk: minRisk, Party: party, Offset: offset})
 				if err != nil {
 					return err
 				}
@@ -97,9 +101,13 @@ canopy findings / events.`,
 				}
 			default:
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tRISK\tMEMBERS\tFIRST SEEN\tLAST SEEN\tTITLE")
+				fmt.Fprintln(tw, "ID\tRISK\tPARTY\tMEMBERS\tFIRST SEEN\tLAST SEEN\tTITLE")
 				for _, in := range shown {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", in.ID, in.Risk.Score, len(in.Members), in.FirstSeen.Format(time.RFC3339), in.LastSeen.Format(time.RFC3339), cut(in.Title, 90))
+					p := ""
+					if in.Responsibility != nil {
+						p = string(in.Responsibility.Party)
+					}
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\n", in.ID, in.Risk.Score, p, len(in.Members), in.FirstSeen.Format(time.RFC3339), in.LastSeen.Format(time.RFC3339), cut(in.Title, 90))
 				}
 				tw.Flush()
 			}
@@ -108,6 +116,7 @@ canopy findings / events.`,
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
 	cmd.Flags().IntVar(&minRisk, "min-risk", 0, "only incidents with at least this risk score (0-100)")
+	cmd.Flags().StringVar(&party, "party", "", "only incidents whose primary responsible party this is: provider, customer, vendor or shared")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (with risk, entities, tactics, members) or ocsf (JSON Lines of Incident Findings)")
 	return cmd
@@ -215,7 +224,15 @@ func (e *env) incidentCmd() *cobra.Command {
 			for _, en := range in.Entities {
 				ents = append(ents, string(en.Kind)+" "+en.Value)
 			}
-			fmt.Fprintf(w, "Entities:   %s\n\nTimeline:\n", strings.Join(ents, ", "))
+			fmt.Fprintf(w, "Entities:   %s\n", strings.Join(ents, ", "))
+			if r := in.Responsibility; r != nil {
+				var inv []string
+				for _, p := range r.Involved {
+					inv = append(inv, fmt.Sprintf("%s (%d)", p.Party, p.Members))
+				}
+				fmt.Fprintf(w, "Responsible: %s, %s (%s); involved: %s\n  basis: %s\n", r.Party, r.Area, r.ServiceModel, strings.Join(inv, ", "), r.Basis)
+			}
+			fmt.Fprintf(w, "\nTimeline:\n")
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			for i, fi := range in.OCSF.FindingInfoList {
 				t := time.UnixMilli(fi.CreatedTime).UTC()

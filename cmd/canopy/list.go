@@ -18,7 +18,7 @@ import (
 
 // listCmd builds `canopy findings` and `canopy events`.
 func (e *env) listCmd(what string) *cobra.Command {
-	var tenant, severity, source, class, output, sortBy string
+	var tenant, severity, source, class, output, sortBy, party string
 	var limit int
 	events := what == "events"
 	order := "most severe first"
@@ -45,13 +45,16 @@ func (e *env) listCmd(what string) *cobra.Command {
 			if q.ByRisk, err = sortFlag(sortBy); err != nil {
 				return err
 			}
+			if q.Party, err = partyFlag(party); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			st, err := e.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if q.ByRisk {
+			if q.ByRisk || q.Party != "" {
 				if _, err := e.correlate(ctx, st, tenant, false); err != nil {
 					return err
 				}
@@ -60,7 +63,11 @@ func (e *env) listCmd(what string) *cobra.Command {
 			defer w.Flush()
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			if output == "table" {
-				fmt.Fprintln(tw, "ID\tSEVERITY\tCLASS\tSOURCE\tTITLE\tRESOURCE\tCOUNT\tLAST SEEN")
+				if events {
+					fmt.Fprintln(tw, "ID\tSEVERITY\tCLASS\tSOURCE\tTITLE\tRESOURCE\tCOUNT\tLAST SEEN")
+				} else {
+					fmt.Fprintln(tw, "ID\tSEVERITY\tCLASS\tSOURCE\tTITLE\tRESOURCE\tPARTY\tCOUNT\tLAST SEEN")
+				}
 			}
 			if output == "json" {
 				w.WriteString("[")
@@ -90,8 +97,12 @@ func (e *env) listCmd(what string) *cobra.Command {
 					switch output {
 					case "table":
 						ci, _ := ocsf.Class(r.ClassUID)
-						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, ocsf.SeverityName(r.SeverityID), classShort(ci, r.ClassUID),
-							r.Product, cut(r.Title, 60), cut(r.ResourceUID, 40), r.Count, r.LastSeen.Format(time.RFC3339))
+						party := ""
+						if !events {
+							party = "\t" + r.Party
+						}
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s%s\t%d\t%s\n", r.ID, ocsf.SeverityName(r.SeverityID), classShort(ci, r.ClassUID),
+							r.Product, cut(r.Title, 60), cut(r.ResourceUID, 40), party, r.Count, r.LastSeen.Format(time.RFC3339))
 					case "json":
 						b, err := json.Marshal(outs[i])
 						if err != nil {
@@ -137,6 +148,7 @@ func (e *env) listCmd(what string) *cobra.Command {
 	cmd.Flags().StringVar(&output, "output", "table", "output: table, json (records with Canopy's fields) or ocsf (JSON Lines of pure OCSF)")
 	if what == "findings" {
 		cmd.Flags().StringVar(&sortBy, "sort", "severity", "order: severity (most severe first) or risk (their issue's risk score, riskiest first)")
+		cmd.Flags().StringVar(&party, "party", "", "only findings this party must act on: provider, customer, vendor or shared")
 	}
 	return cmd
 }
@@ -158,6 +170,24 @@ func cut(s string, n int) string {
 }
 
 // issuesCmd builds `canopy issues`.
+// partyFlag reads --party.
+func partyFlag(v string) (string, error) {
+	switch v {
+	case "", "provider", "customer", "vendor", "shared":
+		return v, nil
+	}
+	return "", usageError{fmt.Errorf("--party must be provider, customer, vendor or shared, not %q", v)}
+}
+
+// partyOf reads the party of a stored attribution.
+func partyOf(doc []byte) string {
+	var a struct{ Party string }
+	if json.Unmarshal(doc, &a) != nil {
+		return ""
+	}
+	return a.Party
+}
+
 // sortFlag reads --sort.
 func sortFlag(v string) (byRisk bool, err error) {
 	switch v {
@@ -170,7 +200,7 @@ func sortFlag(v string) (byRisk bool, err error) {
 }
 
 func (e *env) issuesCmd() *cobra.Command {
-	var tenant, severity, source, class, output, sortBy string
+	var tenant, severity, source, class, output, sortBy, party string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "issues [flags]",
@@ -192,6 +222,9 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 				return usageError{err}
 			}
 			if q.ByRisk, err = sortFlag(sortBy); err != nil {
+				return err
+			}
+			if q.Party, err = partyFlag(party); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -231,9 +264,9 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RISK\tSEVERITY\tSOURCES\tFINDINGS\tCOUNT\tTITLE\tISSUE KEY")
+			fmt.Fprintln(tw, "RISK\tSEVERITY\tPARTY\tSOURCES\tFINDINGS\tCOUNT\tTITLE\tISSUE KEY")
 			for _, is := range all {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", is.Risk.Score, is.Severity, strings.Join(is.Sources, ","), is.Findings, is.Count, cut(is.Title, 50), cut(is.Key, 70))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", is.Risk.Score, is.Severity, partyOf(is.Responsibility), strings.Join(is.Sources, ","), is.Findings, is.Count, cut(is.Title, 50), cut(is.Key, 70))
 			}
 			return tw.Flush()
 		},
@@ -245,5 +278,6 @@ entity within an hour. Each finding stays intact; the issue lists its sources.`,
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many (0 = all)")
 	cmd.Flags().StringVar(&output, "output", "table", "output: table or json")
 	cmd.Flags().StringVar(&sortBy, "sort", "severity", "order: severity (most severe first) or risk (riskiest first)")
+	cmd.Flags().StringVar(&party, "party", "", "only issues whose findings this party must act on: provider, customer, vendor or shared")
 	return cmd
 }

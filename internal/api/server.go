@@ -380,12 +380,17 @@ type RecordOut struct {
 	Count       int             `json:"count"`
 	FirstSeen   time.Time       `json:"first_seen"`
 	LastSeen    time.Time       `json:"last_seen"`
-	OCSF        json.RawMessage `json:"ocsf"`
+	// Responsibility says who must act on a finding, and why
+	// (internal/responsibility); absent for events and before the route
+	// stage ran.
+	Responsibility json.RawMessage `json:"responsibility,omitempty"`
+	OCSF           json.RawMessage `json:"ocsf"`
 }
 
 // ToOut converts a stored record for output.
 func ToOut(r store.Record) RecordOut {
-	return RecordOut{ID: r.ID, Fingerprint: r.Fingerprint, IssueKey: r.IssueKey, Count: r.Count, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, OCSF: r.OCSF}
+	return RecordOut{ID: r.ID, Fingerprint: r.Fingerprint, IssueKey: r.IssueKey, Count: r.Count, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen,
+		Responsibility: r.Responsibility, OCSF: r.OCSF}
 }
 
 // WithSources converts stored findings for output, each with the products
@@ -500,6 +505,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error
 		return badRequest("%v", err)
 	}
 	q.IssueKey = v.Get("issue")
+	if q.Party, err = parseParty(v.Get("party")); err != nil {
+		return err
+	}
 	if q.ByRisk, err = parseSort(v.Get("sort")); err != nil {
 		return err
 	}
@@ -561,7 +569,8 @@ type IssuesResponse struct {
 // Issue is an issue in API and CLI output, with its risk score.
 type Issue struct {
 	store.Issue
-	Risk risk.Result `json:"risk"`
+	Risk           risk.Result     `json:"risk"`
+	Responsibility json.RawMessage `json:"responsibility,omitempty"`
 }
 
 // ListIssues reads a page of issues with their severity captions and their
@@ -583,7 +592,7 @@ func ListIssues(ctx context.Context, st store.Querier, q store.Query, offset int
 			if err := json.Unmarshal(is.Risk, &r); err != nil {
 				return nil, fmt.Errorf("issue %s: risk: %w", is.Key, err)
 			}
-			out = append(out, Issue{Issue: is, Risk: r})
+			out = append(out, Issue{Issue: is, Risk: r, Responsibility: is.Responsibility})
 			continue
 		}
 		page, err := st.Findings(ctx, store.Query{Tenant: q.Tenant, IssueKey: is.Key, Limit: store.MaxPage})
@@ -611,6 +620,9 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("%v", err)
 	}
 	if q.ByRisk, err = parseSort(v.Get("sort")); err != nil {
+		return err
+	}
+	if q.Party, err = parseParty(v.Get("party")); err != nil {
 		return err
 	}
 	if q.Limit == 0 {
@@ -720,6 +732,15 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	return store.ErrNotFound
 }
 
+// parseParty reads ?party=: provider, customer, vendor or shared.
+func parseParty(v string) (string, error) {
+	switch v {
+	case "", "provider", "customer", "vendor", "shared":
+		return v, nil
+	}
+	return "", badRequest("bad party %q (want provider, customer, vendor or shared)", v)
+}
+
 // parseSort reads ?sort=: "risk" (riskiest first) or "severity" (the default).
 func parseSort(v string) (byRisk bool, err error) {
 	switch v {
@@ -755,7 +776,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	rows, err := s.opts.Store.Incidents(r.Context(), store.IncidentQuery{Tenant: p.Tenant, MinRisk: minRisk, Limit: limit, Offset: offset})
+	party, err := parseParty(v.Get("party"))
+	if err != nil {
+		return err
+	}
+	rows, err := s.opts.Store.Incidents(r.Context(), store.IncidentQuery{Tenant: p.Tenant, MinRisk: minRisk, Party: party, Limit: limit, Offset: offset})
 	if err != nil {
 		return err
 	}

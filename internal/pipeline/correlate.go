@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/canopy-sec/canopy/internal/correlate"
 	"github.com/canopy-sec/canopy/internal/ocsf"
+	"github.com/canopy-sec/canopy/internal/responsibility"
 	"github.com/canopy-sec/canopy/internal/risk"
 	"github.com/canopy-sec/canopy/internal/store"
 )
@@ -36,6 +38,12 @@ type CorrelateOptions struct {
 	// Batch is how many queued records one incremental step takes;
 	// default 5000.
 	Batch int
+	// Attributor says who must act on findings (the route stage); default:
+	// the built-in responsibility matrix and catalogue. The tenant's
+	// contract comes from the store.
+	Attributor *responsibility.Attributor
+
+	contract *responsibility.Contract
 }
 
 // CorrelateResult says what [Correlate] did.
@@ -61,8 +69,13 @@ type CorrelateResult struct {
 // rare when two records were linked stays a link after it becomes common;
 // a rebuild unlinks it.
 func Correlate(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions) (CorrelateResult, error) {
-	opts.defaults()
 	var res CorrelateResult
+	if err := opts.defaults(); err != nil {
+		return res, err
+	}
+	if err := opts.loadContract(ctx, st, tenant); err != nil {
+		return res, err
+	}
 	state, err := st.CorrelationState(ctx, tenant)
 	if err != nil {
 		return res, err
@@ -82,7 +95,14 @@ func Correlate(ctx context.Context, st Correlator, tenant string, opts Correlate
 	}
 }
 
-func (o *CorrelateOptions) defaults() {
+func (o *CorrelateOptions) defaults() error {
+	if o.Attributor == nil {
+		a, err := responsibility.New(responsibility.Options{})
+		if err != nil {
+			return err
+		}
+		o.Attributor = a
+	}
 	if o.Batch <= 0 {
 		o.Batch = 5000
 	}
@@ -96,6 +116,33 @@ func (o *CorrelateOptions) defaults() {
 		w := risk.DefaultWeights()
 		o.Weights = &w
 	}
+	return nil
+}
+
+// loadContract reads the tenant's contract with its security vendors.
+func (o *CorrelateOptions) loadContract(ctx context.Context, st Correlator, tenant string) error {
+	name, doc, err := st.Contract(ctx, tenant)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c, err := responsibility.ParseContract(name, bytes.NewReader(doc), o.Attributor.Matrix())
+	if err != nil {
+		return fmt.Errorf("the contract of tenant %s: %w", tenant, err)
+	}
+	o.contract = c
+	return nil
+}
+
+// attribute says who must act on a finding.
+func (o *CorrelateOptions) attribute(rec ocsf.Record) responsibility.Attribution {
+	return o.Attributor.Attribute(rec, responsibility.Context{Contract: o.contract})
+}
+
+func attributionRow(id int64, a responsibility.Attribution) store.Attribution {
+	return store.Attribution{ID: id, Party: string(a.Party), Area: a.Area, Doc: mustJSON(a)}
 }
 
 // entityHash identifies an entity in the store's index.
@@ -151,6 +198,7 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 	batchCount := map[int64]int{}
 	var lo, hi time.Time
 	var findings []store.Record
+	var attributions []store.Attribution
 	for _, ref := range queued {
 		r, ok := recs[ref]
 		if !ok {
@@ -163,6 +211,7 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 		sums[ref] = s
 		if !ref.IsEvent() {
 			findings = append(findings, r)
+			attributions = append(attributions, attributionRow(r.ID, opts.attribute(s.rec)))
 		}
 		for _, e := range s.member.Entities {
 			h := entityHash(e)
@@ -309,6 +358,12 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 		return 0, err
 	}
 	u.Risks = risks
+	// attributions are a pure function of record and contract: written
+	// before the step, they are right even if the step conflicts and runs
+	// again
+	if err := st.SetAttributions(ctx, tenant, attributions); err != nil {
+		return 0, err
+	}
 	if err := st.ApplyCorrelation(ctx, u); err != nil {
 		return 0, err
 	}
@@ -433,9 +488,14 @@ func describe(ctx context.Context, st Correlator, tenant, id string, inc correla
 		}
 	}
 	memberRecs := make([]ocsf.Record, 0, len(head))
+	var parties []responsibility.Member
 	for _, m := range head {
 		if r, ok := recs[m]; ok {
 			memberRecs = append(memberRecs, r)
+			if store.Ref(m).IsEvent() {
+				continue // events are activity: nobody is responsible for them as such
+			}
+			parties = append(parties, responsibility.Member{UID: store.Ref(m).String(), SeverityID: r.Common().SeverityID, Attribution: opts.attribute(r)})
 		}
 	}
 	in := risk.FromFindings(memberRecs, opts.Assets, opts.KEV, opts.Now)
@@ -449,11 +509,19 @@ func describe(ctx context.Context, st Correlator, tenant, id string, inc correla
 	f := correlate.ToOCSF(inc, recs, id)
 	out := Incident{ID: id, Title: inc.Title, Risk: risk.Score(in, *opts.Weights), Entities: inc.Entities, Tactics: inc.Tactics,
 		Members: names, FirstSeen: inc.First, LastSeen: inc.Last, OCSF: f}
+	if len(parties) > 0 {
+		ia := responsibility.AttributeIncident(parties)
+		out.Responsibility = &ia
+	}
 	doc, err := json.Marshal(out)
 	if err != nil {
 		return store.IncidentRow{}, fmt.Errorf("incident %s: %w", id, err)
 	}
-	return store.IncidentRow{ID: id, Tenant: tenant, Title: inc.Title, Risk: out.Risk.Score, SeverityID: f.SeverityID, Tactics: len(inc.Tactics),
+	party := ""
+	if out.Responsibility != nil {
+		party = string(out.Responsibility.Party)
+	}
+	return store.IncidentRow{ID: id, Tenant: tenant, Title: inc.Title, Risk: out.Risk.Score, SeverityID: f.SeverityID, Tactics: len(inc.Tactics), Party: party,
 		FirstSeen: inc.First, LastSeen: inc.Last, Members: refs, Doc: doc, UpdatedAt: time.Now()}, nil
 }
 
@@ -489,25 +557,36 @@ func issueRisks(ctx context.Context, st Correlator, tenant string, findings []st
 			}
 			group = p.Records
 		}
-		r, err := scoreRecords(group, opts)
+		ir, err := scoreIssue(k, group, opts)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, store.IssueRisk{Key: k, Score: r.Score, Doc: mustJSON(r)})
+		out = append(out, ir)
 	}
 	return out, nil
 }
 
-func scoreRecords(group []store.Record, opts CorrelateOptions) (risk.Result, error) {
+// scoreIssue scores an issue from its findings and attributes it by its
+// most severe finding.
+func scoreIssue(key string, group []store.Record, opts CorrelateOptions) (store.IssueRisk, error) {
 	recs := make([]ocsf.Record, 0, len(group))
-	for _, g := range group {
+	worst := -1
+	for i, g := range group {
 		rec, err := ocsf.Decode(g.OCSF)
 		if err != nil {
-			return risk.Result{}, fmt.Errorf("finding %d: %w", g.ID, err)
+			return store.IssueRisk{}, fmt.Errorf("finding %d: %w", g.ID, err)
 		}
 		recs = append(recs, rec)
+		if worst < 0 || g.SeverityID > group[worst].SeverityID && g.SeverityID != ocsf.SeverityOther {
+			worst = i
+		}
 	}
-	return risk.Score(risk.FromFindings(recs, opts.Assets, opts.KEV, opts.Now), *opts.Weights), nil
+	r := risk.Score(risk.FromFindings(recs, opts.Assets, opts.KEV, opts.Now), *opts.Weights)
+	ir := store.IssueRisk{Key: key, Score: r.Score, Doc: mustJSON(r)}
+	if worst >= 0 {
+		ir.Responsibility = mustJSON(opts.attribute(recs[worst]))
+	}
+	return ir, nil
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -546,14 +625,19 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 			if err != nil {
 				return res, err
 			}
+			var attributions []store.Attribution
 			for _, r := range page.Records {
 				ref := store.FindingRef(r.ID)
 				if events {
 					ref = store.EventRef(r.ID)
 				}
-				s, err := summarize(r, ref, pool, false)
+				s, err := summarize(r, ref, pool, !events)
 				if err != nil {
 					return res, err
+				}
+				if !events {
+					attributions = append(attributions, attributionRow(r.ID, opts.attribute(s.rec)))
+					s.rec = nil
 				}
 				members = append(members, s.member)
 				done = append(done, ref)
@@ -563,6 +647,9 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 						issueIDs[h] = append(ids, r.ID)
 					}
 				}
+			}
+			if err := st.SetAttributions(ctx, tenant, attributions); err != nil {
+				return res, err
 			}
 			if page.Next.IsZero() {
 				break
@@ -648,11 +735,11 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 		for _, k := range keys {
 			group := byKey[k]
 			sort.Slice(group, func(a, b int) bool { return group[a].ID < group[b].ID })
-			r, err := scoreRecords(group, opts)
+			ir, err := scoreIssue(k, group, opts)
 			if err != nil {
 				return err
 			}
-			u.Risks = append(u.Risks, store.IssueRisk{Key: k, Score: r.Score, Doc: mustJSON(r)})
+			u.Risks = append(u.Risks, ir)
 		}
 		refs = refs[:0]
 		return nil

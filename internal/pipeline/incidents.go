@@ -11,6 +11,7 @@ import (
 
 	"github.com/canopy-sec/canopy/internal/correlate"
 	"github.com/canopy-sec/canopy/internal/ocsf"
+	"github.com/canopy-sec/canopy/internal/responsibility"
 	"github.com/canopy-sec/canopy/internal/risk"
 	"github.com/canopy-sec/canopy/internal/store"
 )
@@ -27,6 +28,9 @@ type Incident struct {
 	FirstSeen time.Time             `json:"first_seen"`
 	LastSeen  time.Time             `json:"last_seen"`
 	OCSF      *ocsf.IncidentFinding `json:"ocsf"`
+	// Responsibility says who must act: the riskiest finding's party, and
+	// every party with a part (internal/responsibility).
+	Responsibility *responsibility.IncidentAttribution `json:"responsibility,omitempty"`
 }
 
 // IncidentOptions tunes [Incidents]; the zero value gives the defaults.

@@ -21,6 +21,14 @@ const (
 // order scanStored and Load use.
 const storedColumns = "id, " + recordCols
 
+// storedColumnsOf adds the columns only findings have.
+func storedColumnsOf(t store.Table) string {
+	if t == store.TableFindings {
+		return storedColumns + ", party, area, responsibility"
+	}
+	return storedColumns
+}
+
 // Export reads every table from one REPEATABLE READ snapshot and calls fn
 // with bounded batches of rows; see [store.Exporter].
 func (s *Store) Export(ctx context.Context, fn func(store.TableRows) error) error {
@@ -45,7 +53,7 @@ func exportTable(ctx context.Context, tx pgx.Tx, t store.Table, fn func(store.Ta
 	var query string
 	switch t {
 	case store.TableFindings, store.TableEvents:
-		query = "SELECT " + storedColumns + " FROM " + string(t)
+		query = "SELECT " + storedColumnsOf(t) + " FROM " + string(t)
 	case store.TableFindingDocs, store.TableEventDocs:
 		query = "SELECT id, ocsf FROM " + string(t)
 	case store.TableTokens:
@@ -67,7 +75,7 @@ func exportTable(ctx context.Context, tx pgx.Tx, t store.Table, fn func(store.Ta
 	for rows.Next() {
 		switch t {
 		case store.TableFindings, store.TableEvents:
-			r, err := scanStored(rows)
+			r, err := scanStored(rows, t == store.TableFindings)
 			if err != nil {
 				return err
 			}
@@ -122,10 +130,18 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
-func scanStored(sc pgx.Row) (store.StoredRecord, error) {
+func scanStored(sc pgx.Row, findings bool) (store.StoredRecord, error) {
 	var r store.StoredRecord
-	err := sc.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.SourceUID,
-		&r.ResourceUID, &r.Title, &r.Time, &r.FirstSeen, &r.LastSeen, &r.Count, &r.DocHash, &r.IssueKey)
+	var resp []byte
+	dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.SourceUID,
+		&r.ResourceUID, &r.Title, &r.Time, &r.FirstSeen, &r.LastSeen, &r.Count, &r.DocHash, &r.IssueKey}
+	if findings {
+		dst = append(dst, &r.Party, &r.Area, &resp)
+	}
+	err := sc.Scan(dst...)
+	if len(resp) > 0 {
+		r.Responsibility = resp
+	}
 	r.Time, r.FirstSeen, r.LastSeen = r.Time.UTC(), r.FirstSeen.UTC(), r.LastSeen.UTC()
 	return r, err
 }
@@ -175,12 +191,21 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 	var row func(i int) []any
 	switch rows.Table {
 	case store.TableFindings, store.TableEvents:
-		cols, n = strings.Split(storedColumns, ", "), len(rows.Records)
+		cols, n = strings.Split(storedColumnsOf(rows.Table), ", "), len(rows.Records)
+		findings := rows.Table == store.TableFindings
 		row = func(i int) []any {
 			r := &rows.Records[i]
-			return []any{r.ID, textSafe(r.Tenant), textSafe(r.Fingerprint), int32(r.ClassUID), int32(r.SeverityID), textSafe(r.Product),
+			out := []any{r.ID, textSafe(r.Tenant), textSafe(r.Fingerprint), int32(r.ClassUID), int32(r.SeverityID), textSafe(r.Product),
 				textSafe(r.Format), textSafe(r.SourceUID), textSafe(r.ResourceUID), textSafe(r.Title), ms(r.Time), ms(r.FirstSeen),
 				ms(r.LastSeen), int64(r.Count), r.DocHash, textSafe(r.IssueKey)}
+			if findings {
+				var resp any
+				if len(r.Responsibility) > 0 {
+					resp = string(jsonbSafe(r.Responsibility))
+				}
+				out = append(out, textSafe(r.Party), textSafe(r.Area), resp)
+			}
+			return out
 		}
 	case store.TableFindingDocs, store.TableEventDocs:
 		cols, n = []string{"id", "ocsf"}, len(rows.Docs)

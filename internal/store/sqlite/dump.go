@@ -28,6 +28,14 @@ const importRowsPerStatement = 500
 
 const storedColumns = "id, tenant, fingerprint, class_uid, severity_id, product, format, source_uid, resource_uid, title, time, first_seen, last_seen, count, doc_hash, issue_key"
 
+// storedColumnsOf adds the columns only findings have.
+func storedColumnsOf(t store.Table) string {
+	if t == store.TableFindings {
+		return storedColumns + ", party, area, responsibility"
+	}
+	return storedColumns
+}
+
 const jobColumns = "id, tenant, name, format, status, batches, batches_done, records, findings_new, findings_updated, events, created_at, updated_at"
 
 // Export reads every table inside one read transaction (one WAL snapshot)
@@ -54,7 +62,7 @@ func exportTable(ctx context.Context, tx *sql.Tx, t store.Table, fn func(store.T
 	var query string
 	switch t {
 	case store.TableFindings, store.TableEvents:
-		query = "SELECT " + storedColumns + " FROM " + string(t)
+		query = "SELECT " + storedColumnsOf(t) + " FROM " + string(t)
 	case store.TableFindingDocs, store.TableEventDocs:
 		query = "SELECT id, ocsf FROM " + string(t)
 	case store.TableTokens:
@@ -78,9 +86,17 @@ func exportTable(ctx context.Context, tx *sql.Tx, t store.Table, fn func(store.T
 		case store.TableFindings, store.TableEvents:
 			var r store.StoredRecord
 			var tm, first, last int64
-			if err := rows.Scan(&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.SourceUID,
-				&r.ResourceUID, &r.Title, &tm, &first, &last, &r.Count, &r.DocHash, &r.IssueKey); err != nil {
+			var resp []byte
+			dst := []any{&r.ID, &r.Tenant, &r.Fingerprint, &r.ClassUID, &r.SeverityID, &r.Product, &r.Format, &r.SourceUID,
+				&r.ResourceUID, &r.Title, &tm, &first, &last, &r.Count, &r.DocHash, &r.IssueKey}
+			if t == store.TableFindings {
+				dst = append(dst, &r.Party, &r.Area, &resp)
+			}
+			if err := rows.Scan(dst...); err != nil {
 				return err
+			}
+			if len(resp) > 0 {
+				r.Responsibility = resp
 			}
 			r.Time, r.FirstSeen, r.LastSeen = time.UnixMilli(tm).UTC(), time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
 			b.Records = append(b.Records, r)
@@ -185,11 +201,20 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 	var row func(i int, args []any) []any
 	switch rows.Table {
 	case store.TableFindings, store.TableEvents:
-		cols, n = storedColumns, len(rows.Records)
+		cols, n = storedColumnsOf(rows.Table), len(rows.Records)
+		findings := rows.Table == store.TableFindings
 		row = func(i int, args []any) []any {
 			r := &rows.Records[i]
-			return append(args, r.ID, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
+			args = append(args, r.ID, r.Tenant, r.Fingerprint, r.ClassUID, r.SeverityID, r.Product, r.Format, r.SourceUID,
 				r.ResourceUID, r.Title, r.Time.UnixMilli(), r.FirstSeen.UnixMilli(), r.LastSeen.UnixMilli(), r.Count, r.DocHash, r.IssueKey)
+			if findings {
+				var resp []byte
+				if len(r.Responsibility) > 0 {
+					resp = r.Responsibility
+				}
+				args = append(args, r.Party, r.Area, resp)
+			}
+			return args
 		}
 	case store.TableFindingDocs, store.TableEventDocs:
 		cols, n = "id, ocsf", len(rows.Docs)
