@@ -373,13 +373,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 // RecordOut is a finding or event in API output: Canopy's own fields beside
 // the pure OCSF object.
 type RecordOut struct {
-	ID          int64           `json:"id"`
-	Fingerprint string          `json:"fingerprint"`
-	IssueKey    string          `json:"issue_key,omitempty"` // canonical key across tools (findings)
-	Sources     []string        `json:"sources,omitempty"`   // products that report the same issue`
-	Count       int             `json:"count"`
-	FirstSeen   time.Time       `json:"first_seen"`
-	LastSeen    time.Time       `json:"last_seen"`
+	ID          int64     `json:"id"`
+	Fingerprint string    `json:"fingerprint"`
+	IssueKey    string    `json:"issue_key,omitempty"` // canonical key across tools (findings)
+	Sources     []string  `json:"sources,omitempty"`   // products that report the same issue`
+	Count       int       `json:"count"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
 	// Responsibility says who must act on a finding, and why
 	// (internal/responsibility); absent for events and before the route
 	// stage ran.
