@@ -50,6 +50,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RiskOrder", testRiskOrder},
 		{"Inventory", testInventory},
 		{"ScansAndEvidence", testScans},
+		{"Notices", testNotices},
+		{"NoticeUpdate", testNoticeUpdate},
+		{"NoticeUpdateIsAtomic", testNoticeUpdateAtomic},
+		{"NoticesDue", testNoticesDue},
+		{"NoticesListed", testNoticesList},
+		{"AuditChains", testAudit},
+		{"AuditRefused", testAuditRefused},
+		{"AuditPaging", testAuditPaging},
 		{"ExportImport", func(t *testing.T, s store.Store) {
 			dst := open(t)
 			t.Cleanup(func() { dst.Close() })
