@@ -8,12 +8,13 @@
 //
 // Every stage that changes state — the router attributing a finding, the
 // responder sending a notice, the API recording an acknowledgement — calls
-// [Log.Append]. The Log writes through a [Sink], which the store backends
-// implement (internal/store; the conformance suite in audittest states the
-// contract); [Verify], [Export], [VerifyBundle] and [KPIs] read any
-// iter.Seq2[Entry, error], such as a store's [Reader]. The package keeps no
-// state of its own beyond a Log's mutex and does no I/O but through the
-// Sink, Reader, io.Writer and io.Reader it is given.
+// [Log.Append]. The Log writes through a [Sink]: internal/pipeline's
+// AuditChain gives one over a store (internal/store keeps one chain per
+// tenant), and the conformance suite in audittest states the contract.
+// [Verify], [Export], [VerifyBundle] and [KPIs] read any
+// iter.Seq2[Entry, error], such as a store's [Reader]. The package keeps
+// no state of its own beyond a Log's mutex and does no I/O but through
+// the Sink, Reader, io.Writer and io.Reader it is given.
 //
 // # The chain
 //

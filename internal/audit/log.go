@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// Sink is where a [Log] appends: the store's side of the chain. The store
-// backends implement it (internal/store); audittest.Run checks an
-// implementation against this contract.
+// Sink is where a [Log] appends: the store's side of the chain.
+// pipeline.AuditChain implements it over internal/store, one chain per
+// tenant; audittest.Run checks an implementation against this contract.
 type Sink interface {
 	// Last returns the entry with the highest Seq, or the zero Entry
 	// (Seq 0) when the chain is empty.

@@ -12,8 +12,9 @@
 // path. The package reads its configuration ([LoadConfig]: parties,
 // escalation chains, channels, outbound allow-list, deadlines) and writes
 // [Notice] records through the small [Store] interface, which
-// internal/store can implement; [MemoryStore] serves tests and the single
-// process. It does not import the store, the API or the CLI: cmd/canopy
+// internal/pipeline's NoticeStore implements over internal/store (SQLite
+// or PostgreSQL); [MemoryStore] serves tests and the single process, and
+// notifytest holds other implementations to its behaviour. It does not import the store, the API or the CLI: cmd/canopy
 // wires an Escalator with a Store, runs [Escalator.Run] (or calls
 // [Escalator.Tick]) and exposes [Escalator.Ack].
 //

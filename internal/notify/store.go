@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// Store persists notices. internal/store will back it with SQLite or
-// PostgreSQL; [MemoryStore] serves tests and single-process use.
+// Store persists notices. pipeline.NoticeStore backs it with internal/store
+// (SQLite or PostgreSQL); [MemoryStore] serves tests and single-process
+// use. notifytest.Run checks an implementation against MemoryStore's
+// behaviour.
 //
 // Implementations must be safe for concurrent use. Update is the only
 // write to an existing notice and must be atomic (a transaction with the

@@ -18,4 +18,8 @@
 // internal/risk) over what the store holds, on demand. Later stages
 // (enrich, route) attach here too; the pipeline owns the transactions they
 // run in.
+//
+// [NoticeStore] and [AuditChain] keep internal/notify's notices and
+// internal/audit's chains (one per tenant) in the store: they map the
+// packages' types to the store's rows and its errors to theirs.
 package pipeline

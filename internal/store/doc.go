@@ -1,5 +1,7 @@
 // Package store defines how Canopy keeps its state: findings and events (the
-// OCSF JSON with Canopy's own columns beside it), and API tokens.
+// OCSF JSON with Canopy's own columns beside it), what correlation and
+// posture derive from them, notices ([Notices]), the audit chains
+// ([AuditLog], one per tenant), and API tokens.
 //
 // Every stage of the flow reads and writes through these interfaces. The
 // pipeline writes through an [Appender]: a batch of upserts inside one

@@ -299,6 +299,8 @@ type Store interface {
 	Querier
 	Correlations
 	Posture
+	Notices
+	AuditLog
 	Tokens
 	Jobs
 	// Ping checks that the backend is reachable.

@@ -60,7 +60,11 @@
 // as from SQLite. PostgreSQL refuses NUL characters and invalid UTF-8 in
 // text, and \u0000 and unpaired surrogate escapes once converted to jsonb;
 // those are replaced by U+FFFD when written, so that one odd record cannot
-// fail its batch forever.
+// fail its batch forever. Notices' documents are json as well. Audit
+// entries are the exception: their details, digests and signatures are
+// bytea, and text PostgreSQL cannot hold is refused (store.CheckAudit),
+// never replaced, since a replaced character would break the entry's
+// hash; the SQLite store refuses the same rows.
 //
 // # Not its job
 //

@@ -51,6 +51,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Responsibility", testResponsibility},
 		{"Inventory", testInventory},
 		{"ScansAndEvidence", testScans},
+		{"Notices", testNotices},
+		{"NoticeUpdate", testNoticeUpdate},
+		{"NoticeUpdateIsAtomic", testNoticeUpdateAtomic},
+		{"NoticesDue", testNoticesDue},
+		{"NoticesListed", testNoticesList},
+		{"AuditChains", testAudit},
+		{"AuditRefused", testAuditRefused},
+		{"AuditPaging", testAuditPaging},
 		{"ExportImport", func(t *testing.T, s store.Store) {
 			dst := open(t)
 			t.Cleanup(func() { dst.Close() })
