@@ -192,7 +192,13 @@ func (e *env) correlate(ctx context.Context, st store.Store, tenant string, rebu
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(700 << 20))
 	}
-	res, err := pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{IncidentOptions: opts, Rebuild: rebuild})
+	r, err := e.router(st)
+	if err != nil {
+		return pipeline.CorrelateResult{}, err
+	}
+	min, _ := severityID(e.route.minSeverity)
+	res, err := pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{IncidentOptions: opts, Rebuild: rebuild,
+		OnAttributed: r.Attributed, RouteMinSeverity: min})
 	if err != nil {
 		return res, fmt.Errorf("correlating: %w", err)
 	}

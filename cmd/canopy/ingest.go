@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -87,9 +88,15 @@ store's correlation queue for the next correlation.`,
 					failed = true
 					res.Errors = append(res.Errors, err.Error())
 					fmt.Fprintf(e.stderr, "canopy: %v\n", err)
-				} else if output == "text" {
-					fmt.Fprintf(e.stdout, "%s: %s, %d records: %d new findings, %d updated findings, %d events\n",
-						res.Path, res.Format, res.Records, res.FindingsNew, res.FindingsUpdated, res.Events)
+				} else {
+					if err := e.record(ctx, st, tenant, route.ActionIngested, "file:"+res.Path, map[string]any{"format": res.Format, "records": res.Records,
+						"findings_new": res.FindingsNew, "findings_updated": res.FindingsUpdated, "events": res.Events, "job": res.Job}); err != nil {
+						return err
+					}
+					if output == "text" {
+						fmt.Fprintf(e.stdout, "%s: %s, %d records: %d new findings, %d updated findings, %d events\n",
+							res.Path, res.Format, res.Records, res.FindingsNew, res.FindingsUpdated, res.Events)
+					}
 				}
 				results = append(results, res)
 			}

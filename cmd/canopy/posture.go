@@ -21,6 +21,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/posture"
 	"github.com/canopy-sec/canopy/internal/posture/inventory"
 	"github.com/canopy-sec/canopy/internal/posture/report"
+	"github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -295,6 +296,9 @@ higher failed, for CI pipelines.`,
 			if err != nil {
 				return err
 			}
+			if err := e.record(ctx, st, tenant, route.ActionScanned, "scan:"+res.Scan.ID, res.Scan); err != nil {
+				return err
+			}
 			if !noCorrelate {
 				if _, err := e.correlate(ctx, st, tenant, false); err != nil {
 					return err
@@ -523,6 +527,9 @@ func (e *env) evidenceCmd() *cobra.Command {
 			}
 			ev := store.Evidence{Pack: pack, Control: control, Status: status, Reference: ref, By: by, Note: note, UpdatedAt: time.Now().UTC()}
 			if err := st.PutEvidence(ctx, tenant, ev); err != nil {
+				return err
+			}
+			if err := e.record(ctx, st, tenant, route.ActionEvidenceRecorded, "control:"+pack+":"+control, ev); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%s %s: evidence %s\n", pack, control, status)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/canopy-sec/canopy/internal/audit"
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/responsibility"
 	"github.com/canopy-sec/canopy/internal/store"
@@ -42,6 +43,10 @@ func (e *env) contractCmd() *cobra.Command {
 			}
 			defer st.Close()
 			if err := st.PutContract(ctx, tenant, filepath.Base(args[0]), doc); err != nil {
+				return err
+			}
+			if err := e.record(ctx, st, tenant, audit.ActionContractChanged, "contract:"+tenant,
+				map[string]any{"file": filepath.Base(args[0]), "sha256": sha256Hex(doc)}); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "contract %s stored for tenant %s: %d vendors\n", filepath.Base(args[0]), tenant, len(c.Vendors))

@@ -37,6 +37,7 @@ type env struct {
 	data           string // --data
 	storeSpec      string // --store
 	risk           riskFlags
+	route          routeFlags
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -54,8 +55,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.PersistentFlags().StringVar(&e.data, "data", "", "data directory (default $CANOPY_DATA, else ./canopy-data)")
 	root.PersistentFlags().StringVar(&e.storeSpec, "store", "", "store: sqlite:PATH or postgres://… (default $CANOPY_STORE, else the SQLite file in the data directory)")
 	e.risk.add(root)
+	e.route.add(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.inventoryCmd(), e.packsCmd(), e.scanCmd(), e.reportCmd(), e.evidenceCmd(), e.contractCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
+	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.inventoryCmd(), e.packsCmd(), e.scanCmd(), e.reportCmd(), e.evidenceCmd(), e.contractCmd(),
+		e.noticesCmd(), e.advisoryCmd(), e.findingCmd(), e.auditCmd(), e.kpiCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

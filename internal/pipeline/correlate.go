@@ -42,8 +42,27 @@ type CorrelateOptions struct {
 	// the built-in responsibility matrix and catalogue. The tenant's
 	// contract comes from the store.
 	Attributor *responsibility.Attributor
+	// OnAttributed, when set, is called after each incremental step with
+	// the new findings it attributed (the route stage: audit and notify).
+	// A tenant's first correlation (a rebuild of records never correlated)
+	// calls it with its findings of at least RouteMinSeverity; an explicit
+	// rebuild re-attributes without calling it: its findings were routed
+	// when they arrived.
+	OnAttributed func(ctx context.Context, tenant string, fs []AttributedFinding) error
+	// RouteMinSeverity bounds what a first correlation passes to
+	// OnAttributed; default 4 (High).
+	RouteMinSeverity int
 
 	contract *responsibility.Contract
+}
+
+// AttributedFinding is a new finding and who must act on it.
+type AttributedFinding struct {
+	ID          int64
+	SeverityID  int
+	Title       string
+	IssueKey    string
+	Attribution responsibility.Attribution
 }
 
 // CorrelateResult says what [Correlate] did.
@@ -81,7 +100,8 @@ func Correlate(ctx context.Context, st Correlator, tenant string, opts Correlate
 		return res, err
 	}
 	if opts.Rebuild || !state.Built {
-		return rebuild(ctx, st, tenant, opts)
+		route := !opts.Rebuild && opts.OnAttributed != nil
+		return rebuild(ctx, st, tenant, opts, route)
 	}
 	for conflicts := 0; ; {
 		n, err := step(ctx, st, tenant, opts, &res)
@@ -199,6 +219,7 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 	var lo, hi time.Time
 	var findings []store.Record
 	var attributions []store.Attribution
+	var routed []AttributedFinding
 	for _, ref := range queued {
 		r, ok := recs[ref]
 		if !ok {
@@ -211,7 +232,9 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 		sums[ref] = s
 		if !ref.IsEvent() {
 			findings = append(findings, r)
-			attributions = append(attributions, attributionRow(r.ID, opts.attribute(s.rec)))
+			a := opts.attribute(s.rec)
+			attributions = append(attributions, attributionRow(r.ID, a))
+			routed = append(routed, AttributedFinding{ID: r.ID, SeverityID: r.SeverityID, Title: r.Title, IssueKey: r.IssueKey, Attribution: a})
 		}
 		for _, e := range s.member.Entities {
 			h := entityHash(e)
@@ -366,6 +389,11 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 	}
 	if err := st.ApplyCorrelation(ctx, u); err != nil {
 		return 0, err
+	}
+	if opts.OnAttributed != nil && len(routed) > 0 {
+		if err := opts.OnAttributed(ctx, tenant, routed); err != nil {
+			return 0, fmt.Errorf("routing: %w", err)
+		}
 	}
 	res.Records += batch
 	res.Incidents += len(u.Put)
@@ -598,7 +626,11 @@ func mustJSON(v any) json.RawMessage {
 }
 
 // rebuild correlates all of the tenant's records from scratch.
-func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions) (CorrelateResult, error) {
+func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions, route bool) (CorrelateResult, error) {
+	if opts.RouteMinSeverity <= 0 {
+		opts.RouteMinSeverity = ocsf.SeverityHigh
+	}
+	var routed []AttributedFinding
 	res := CorrelateResult{Rebuilt: true}
 	nf, ne, err := st.Counts(ctx, tenant)
 	if err != nil {
@@ -636,7 +668,11 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 					return res, err
 				}
 				if !events {
-					attributions = append(attributions, attributionRow(r.ID, opts.attribute(s.rec)))
+					a := opts.attribute(s.rec)
+					attributions = append(attributions, attributionRow(r.ID, a))
+					if route && r.SeverityID >= opts.RouteMinSeverity && r.SeverityID != ocsf.SeverityOther {
+						routed = append(routed, AttributedFinding{ID: r.ID, SeverityID: r.SeverityID, Title: r.Title, IssueKey: r.IssueKey, Attribution: a})
+					}
 					s.rec = nil
 				}
 				members = append(members, s.member)
@@ -760,6 +796,11 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 	}
 	if err := st.ApplyCorrelation(ctx, u); err != nil {
 		return res, err
+	}
+	if len(routed) > 0 {
+		if err := opts.OnAttributed(ctx, tenant, routed); err != nil {
+			return res, fmt.Errorf("routing: %w", err)
+		}
 	}
 	res.Records, res.Incidents, res.Merged, res.Issues = len(done), len(u.Put), len(deleted), len(u.Risks)
 	return res, nil
