@@ -106,8 +106,34 @@ does the three.`,
 			}
 			corr := newCorrelator(e, st, log.With("component", "correlate"))
 			defer corr.stop()
+			router, err := e.router(st)
+			if err != nil {
+				return err
+			}
+			pub, err := e.publicKey("")
+			if err != nil {
+				return err
+			}
 			opts := api.Options{Store: st, Pipeline: p, Logger: log.With("component", "api"), Insecure: insecure, Version: version, Role: apiRole,
-				Correlate: corr.now}
+				Correlate: corr.now, Router: router, AuditKey: pub}
+			if router.Notifying() && (apiRole == api.RoleAll || apiRole == api.RoleOps) {
+				// unacknowledged notices escalate on time; several processes
+				// may do this at once: a notice escalates once
+				go func() {
+					tick := time.NewTicker(30 * time.Second)
+					defer tick.Stop()
+					for {
+						select {
+						case <-ctx.Done():
+							return
+						case now := <-tick.C:
+							if _, err := router.Escalate(ctx, now); err != nil {
+								log.Warn("escalation round failed", "err", err)
+							}
+						}
+					}
+				}()
+			}
 			ready := []func(context.Context) error{func(ctx context.Context) error {
 				if err := st.Ping(ctx); err != nil {
 					return errors.New("store unreachable")

@@ -15,6 +15,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/posture"
 	"github.com/canopy-sec/canopy/internal/posture/inventory"
 	"github.com/canopy-sec/canopy/internal/posture/report"
+	canopyroute "github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -139,6 +140,9 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := pipeline.Scan(r.Context(), s.opts.Pipeline, s.opts.Store, ps)
 	if err != nil {
+		return err
+	}
+	if err := s.record(r, canopyroute.ActionScanned, "scan:"+res.Scan.ID, res.Scan); err != nil {
 		return err
 	}
 	if s.opts.Correlate != nil {
@@ -279,6 +283,9 @@ func (s *Server) putEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	e := store.Evidence{Pack: id, Control: control, Status: in.Status, Reference: in.Reference, Note: in.Note, By: p.Name, UpdatedAt: time.Now().UTC()}
 	if err := s.opts.Store.PutEvidence(r.Context(), p.Tenant, e); err != nil {
+		return err
+	}
+	if err := s.record(r, canopyroute.ActionEvidenceRecorded, "control:"+id+":"+control, e); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, e)

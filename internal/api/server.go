@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/ocsf"
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/risk"
+	canopyroute "github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -64,6 +66,11 @@ type Options struct {
 	// tenant's queued records: after a direct ingest (its result is in the
 	// answer), and before incidents are listed.
 	Correlate func(ctx context.Context, tenant string) (pipeline.CorrelateResult, error)
+	// Router is the route stage: audit chain, notices, KPIs; nil: those
+	// routes answer 501.
+	Router *canopyroute.Router
+	// AuditKey checks audit signatures on GET /audit/verify; nil: not.
+	AuditKey ed25519.PublicKey
 	// Ready reports whether the node's backends (store, bus) are reachable,
 	// for GET /readyz. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -145,6 +152,11 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/compliance/{pack}", store.RoleViewer, s.compliance, RoleQuery},
 		{"GET", "/api/v1/compliance/{pack}/report", store.RoleViewer, s.complianceReport, RoleQuery},
 		{"PUT", "/api/v1/compliance/{pack}/evidence/{control}", store.RoleAnalyst, s.putEvidence, RoleQuery},
+		{"GET", "/api/v1/notices", store.RoleViewer, s.listNotices, RoleQuery},
+		{"POST", "/api/v1/notices/{id}/ack", store.RoleAnalyst, s.ackNotice, RoleQuery},
+		{"POST", "/api/v1/advisories", store.RoleAdmin, s.publishAdvisory, RoleQuery},
+		{"GET", "/api/v1/kpi", store.RoleViewer, s.kpi, RoleQuery},
+		{"GET", "/api/v1/audit/verify", store.RoleAdmin, s.verifyAudit, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
 		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken, RoleQuery},
 		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, s.revokeToken, RoleQuery},
@@ -360,6 +372,10 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) error {
 	s.ingested.WithLabelValues(res.Format, "finding_updated").Add(float64(res.FindingsUpdated))
 	s.ingested.WithLabelValues(res.Format, "event").Add(float64(res.Events))
 	out := IngestResponse{Files: []pipeline.Result{res}}
+	if err := s.record(r, canopyroute.ActionIngested, "request:"+name, map[string]any{"format": res.Format, "records": res.Records,
+		"findings_new": res.FindingsNew, "findings_updated": res.FindingsUpdated, "events": res.Events}); err != nil {
+		return err
+	}
 	if s.opts.Correlate != nil {
 		c, err := s.opts.Correlate(r.Context(), in.Tenant)
 		if err != nil {
@@ -730,6 +746,16 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return store.ErrNotFound
+}
+
+// record appends to the caller's tenant's audit chain, when routing is
+// configured.
+func (s *Server) record(r *http.Request, action, object string, details any) error {
+	if s.opts.Router == nil {
+		return nil
+	}
+	p, _ := PrincipalFrom(r.Context())
+	return s.opts.Router.Record(r.Context(), p.Tenant, "api:"+p.Name, action, object, details)
 }
 
 // parseParty reads ?party=: provider, customer, vendor or shared.

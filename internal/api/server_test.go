@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/bus"
 	"github.com/canopy-sec/canopy/internal/bus/inproc"
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 	"github.com/canopy-sec/canopy/internal/store/sqlite"
 )
@@ -46,8 +48,15 @@ func newFixtureWith(t *testing.T, opts api.Options) *fixture {
 		t.Fatal(err)
 	}
 	opts.Store, opts.Pipeline, opts.Version = st, p, "test"
+	if opts.Router == nil {
+		rt, err := route.New(route.Options{Store: st, MinSeverity: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Router = rt
+	}
 	opts.Correlate = func(ctx context.Context, tenant string) (pipeline.CorrelateResult, error) {
-		return pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{})
+		return pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{OnAttributed: opts.Router.Attributed, RouteMinSeverity: 1})
 	}
 	if opts.Enqueue != nil {
 		enqueue := opts.Enqueue
@@ -505,5 +514,40 @@ func TestPostureAPI(t *testing.T) {
 	}
 	if code, _ := f.do(t, "GET", "/api/v1/compliance/nope", tok, nil); code != 404 {
 		t.Errorf("unknown pack = %d", code)
+	}
+}
+
+// TestAuditAPI: ingests are recorded in the tenant's audit chain, which
+// verifies; notices need a notify configuration.
+func TestAuditAPI(t *testing.T) {
+	f := newFixture(t, false)
+	admin := f.token(t, "a", store.RoleAdmin)
+	data, err := os.ReadFile("../../cmd/canopy/testdata/image-alpine-3.10.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, b := f.do(t, "POST", "/api/v1/ingest?name=alpine.json", admin, bytes.NewReader(data)); code != 200 {
+		t.Fatalf("ingest = %d %s", code, b)
+	}
+	code, b := f.do(t, "GET", "/api/v1/audit/verify", admin, nil)
+	var v struct {
+		OK   bool
+		Head struct{ Count int }
+	}
+	if err := json.Unmarshal(b, &v); err != nil || code != 200 || !v.OK || v.Head.Count < 2 {
+		t.Fatalf("audit verify = %d %s", code, b)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/kpi", admin, nil); code != 200 || !strings.Contains(string(b), `"items":[]`) {
+		t.Errorf("kpi = %d %s", code, b)
+	}
+	if code, b := f.do(t, "GET", "/api/v1/notices", admin, nil); code != 200 || !strings.Contains(string(b), `"items":[]`) {
+		t.Errorf("notices = %d %s", code, b)
+	}
+	if code, _ := f.do(t, "POST", "/api/v1/notices/x/ack", admin, nil); code != 501 {
+		t.Errorf("ack without notify config = %d", code)
+	}
+	viewer := f.token(t, "a", store.RoleViewer)
+	if code, _ := f.do(t, "GET", "/api/v1/audit/verify", viewer, nil); code != 403 {
+		t.Errorf("a viewer verifies the audit chain: %d", code)
 	}
 }
