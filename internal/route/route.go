@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,16 +211,7 @@ func (r *Router) targets(a responsibility.Attribution) []notify.Party {
 }
 
 func sortedIDs(m map[string]notify.Party) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
-	return ids
+	return slices.Sorted(maps.Keys(m))
 }
 
 func severityOf(id int) notify.Severity {
