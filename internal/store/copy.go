@@ -22,7 +22,53 @@ const (
 
 // Tables returns every table, in the order an export produces them.
 func Tables() []Table {
-	return []Table{TableFindings, TableFindingDocs, TableEvents, TableEventDocs, TableTokens, TableJobs, TableBatches}
+	t := []Table{TableFindings, TableFindingDocs, TableEvents, TableEventDocs, TableTokens, TableJobs, TableBatches}
+	for _, p := range PlainTables() {
+		t = append(t, p.Name)
+	}
+	return t
+}
+
+// PlainTable is a table copied column by column as it is, with the same
+// columns and values in every backend: text, integers, bytes, and JSON
+// (which a backend may keep as its own JSON type). What correlation derives
+// (entity index, incidents, issue risks, the correlation queue and state)
+// is not copied: the first correlation on the destination rebuilds it.
+type PlainTable struct {
+	Name    Table
+	Columns []string
+	Key     []string        // the export order
+	JSON    map[string]bool // columns a backend may store as JSON
+	Bytes   map[string]bool // columns of raw bytes
+}
+
+// PlainTables returns the plain tables, in export order.
+func PlainTables() []PlainTable {
+	return []PlainTable{
+		{Name: "resources", Columns: []string{"tenant", "key", "provider", "account", "region", "type", "uid", "name", "source", "observed_at", "updated_at", "doc"},
+			Key: []string{"tenant", "key"}, JSON: map[string]bool{"doc": true}},
+		{Name: "scans", Columns: []string{"id", "tenant", "packs", "started_at", "finished_at", "resources", "evaluated", "passed", "failed", "errors", "findings"},
+			Key: []string{"id"}},
+		{Name: "pack_scans", Columns: []string{"tenant", "pack", "scan"}, Key: []string{"tenant", "pack"}},
+		{Name: "control_results", Columns: []string{"tenant", "pack", "control", "rule_id", "resource_key", "resource_uid", "resource_type", "resource_name",
+			"account", "region", "status", "severity", "message"}, Key: []string{"tenant", "pack", "control", "rule_id", "resource_key"}},
+		{Name: "evidence", Columns: []string{"tenant", "pack", "control", "status", "reference", "by_whom", "note", "updated_at"}, Key: []string{"tenant", "pack", "control"}},
+		{Name: "contracts", Columns: []string{"tenant", "name", "doc", "updated_at"}, Key: []string{"tenant"}, Bytes: map[string]bool{"doc": true}},
+		{Name: "notices", Columns: []string{"id", "tenant", "party", "state", "severity", "contact", "created_at", "notified_at", "deadline", "delivered_at", "doc"},
+			Key: []string{"id"}, JSON: map[string]bool{"doc": true}},
+		{Name: "audit_entries", Columns: []string{"tenant", "seq", "time", "entry_tenant", "actor", "action", "object", "details", "prev", "hash", "sig"},
+			Key: []string{"tenant", "seq"}, Bytes: map[string]bool{"details": true, "prev": true, "hash": true, "sig": true}},
+	}
+}
+
+// PlainTableOf returns the plain table named t.
+func PlainTableOf(t Table) (PlainTable, bool) {
+	for _, p := range PlainTables() {
+		if p.Name == t {
+			return p, true
+		}
+	}
+	return PlainTable{}, false
 }
 
 // StoredRecord is a finding or event row as stored, without its OCSF JSON
@@ -58,11 +104,14 @@ type TableRows struct {
 	Tokens  []Token
 	Jobs    []Job
 	Batches []AppliedBatch
+	// Values are the rows of a plain table ([PlainTables]), one value a
+	// column: nil, int64, string or []byte (JSON columns as string).
+	Values [][]any
 }
 
 // Len returns the number of rows in r.
 func (r TableRows) Len() int {
-	return len(r.Records) + len(r.Docs) + len(r.Tokens) + len(r.Jobs) + len(r.Batches)
+	return len(r.Records) + len(r.Docs) + len(r.Tokens) + len(r.Jobs) + len(r.Batches) + len(r.Values)
 }
 
 // Exporter reads a whole store, for copying it into another one.

@@ -50,6 +50,9 @@ func (s *Store) Export(ctx context.Context, fn func(store.TableRows) error) erro
 }
 
 func exportTable(ctx context.Context, tx pgx.Tx, t store.Table, fn func(store.TableRows) error) error {
+	if p, ok := store.PlainTableOf(t); ok {
+		return exportPlain(ctx, tx, p, fn)
+	}
 	var query string
 	switch t {
 	case store.TableFindings, store.TableEvents:
@@ -232,7 +235,27 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 		cols, n = []string{"id", "applied_at"}, len(rows.Batches)
 		row = func(i int) []any { return []any{textSafe(rows.Batches[i].ID), ms(rows.Batches[i].AppliedAt)} }
 	default:
-		return fmt.Errorf("postgres: import: unknown table %q", rows.Table)
+		p, ok := store.PlainTableOf(rows.Table)
+		if !ok {
+			return fmt.Errorf("postgres: import: unknown table %q", rows.Table)
+		}
+		cols, n = p.Columns, len(rows.Values)
+		row = func(i int) []any {
+			out := make([]any, len(p.Columns))
+			for j, v := range rows.Values[i] {
+				switch v := v.(type) {
+				case string:
+					if p.JSON[p.Columns[j]] {
+						out[j] = string(jsonbSafe([]byte(v)))
+					} else {
+						out[j] = textSafe(v)
+					}
+				default:
+					out[j] = v
+				}
+			}
+			return out
+		}
 	}
 	if n == 0 {
 		return nil
@@ -272,6 +295,58 @@ func (l *loader) Rollback(ctx context.Context) error {
 	l.done = true
 	if err := l.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
 		return fmt.Errorf("postgres: import: rollback: %w", l.scrub(err))
+	}
+	return nil
+}
+
+// exportPlain exports a plain table column by column; JSON columns as text.
+func exportPlain(ctx context.Context, tx pgx.Tx, p store.PlainTable, fn func(store.TableRows) error) error {
+	sel := make([]string, len(p.Columns))
+	for i, c := range p.Columns {
+		sel[i] = c
+		if p.JSON[c] {
+			sel[i] = c + "::text"
+		}
+	}
+	rows, err := tx.Query(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+string(p.Name)+" ORDER BY "+strings.Join(p.Key, ", "))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b := store.TableRows{Table: p.Name}
+	size := 0
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			switch v := v.(type) {
+			case int32:
+				vals[i] = int64(v)
+			case int16:
+				vals[i] = int64(v)
+			case string:
+				size += len(v)
+			case []byte:
+				size += len(v)
+			}
+		}
+		b.Values = append(b.Values, vals)
+		if len(b.Values) >= exportRows || size >= exportBytes {
+			if err := fn(b); err != nil {
+				return callbackError{err}
+			}
+			b, size = store.TableRows{Table: p.Name}, 0
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(b.Values) > 0 {
+		if err := fn(b); err != nil {
+			return callbackError{err}
+		}
 	}
 	return nil
 }

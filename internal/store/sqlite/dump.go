@@ -59,6 +59,9 @@ func (s *Store) Export(ctx context.Context, fn func(store.TableRows) error) erro
 }
 
 func exportTable(ctx context.Context, tx *sql.Tx, t store.Table, fn func(store.TableRows) error) error {
+	if p, ok := store.PlainTableOf(t); ok {
+		return exportPlain(ctx, tx, p, fn)
+	}
 	var query string
 	switch t {
 	case store.TableFindings, store.TableEvents:
@@ -199,7 +202,13 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 	var cols string
 	var n int
 	var row func(i int, args []any) []any
+	if p, ok := store.PlainTableOf(rows.Table); ok {
+		cols, n = strings.Join(p.Columns, ", "), len(rows.Values)
+		row = func(i int, args []any) []any { return append(args, rows.Values[i]...) }
+	}
 	switch rows.Table {
+	case store.Table(""):
+		return errors.New("sqlite: import: no table")
 	case store.TableFindings, store.TableEvents:
 		cols, n = storedColumnsOf(rows.Table), len(rows.Records)
 		findings := rows.Table == store.TableFindings
@@ -242,7 +251,9 @@ func (l *loader) Load(ctx context.Context, rows store.TableRows) error {
 			return append(args, rows.Batches[i].ID, rows.Batches[i].AppliedAt.UnixMilli())
 		}
 	default:
-		return fmt.Errorf("sqlite: import: unknown table %q", rows.Table)
+		if row == nil {
+			return fmt.Errorf("sqlite: import: unknown table %q", rows.Table)
+		}
 	}
 	one := "(" + placeholders(strings.Count(cols, ",")+1) + ")"
 	for start := 0; start < n; start += importRowsPerStatement {
@@ -280,6 +291,59 @@ func (l *loader) Rollback(ctx context.Context) error {
 	l.done = true
 	if err := l.tx.Rollback(); err != nil {
 		return fmt.Errorf("sqlite: import: rollback: %w", err)
+	}
+	return nil
+}
+
+// exportPlain exports a plain table column by column.
+func exportPlain(ctx context.Context, tx *sql.Tx, p store.PlainTable, fn func(store.TableRows) error) error {
+	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(p.Columns, ", ")+" FROM "+string(p.Name)+" ORDER BY "+strings.Join(p.Key, ", "))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b := store.TableRows{Table: p.Name}
+	size := 0
+	for rows.Next() {
+		vals := make([]any, len(p.Columns))
+		dst := make([]any, len(p.Columns))
+		for i := range vals {
+			dst[i] = &vals[i]
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		for i, c := range p.Columns {
+			switch v := vals[i].(type) {
+			case []byte:
+				if p.JSON[c] {
+					vals[i] = string(v)
+				} else {
+					vals[i] = append([]byte(nil), v...)
+				}
+				size += len(v)
+			case string:
+				if p.Bytes[c] {
+					vals[i] = []byte(v)
+				}
+				size += len(v)
+			}
+		}
+		b.Values = append(b.Values, vals)
+		if len(b.Values) >= exportRows || size >= exportBytes {
+			if err := fn(b); err != nil {
+				return callbackError{err}
+			}
+			b, size = store.TableRows{Table: p.Name}, 0
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(b.Values) > 0 {
+		if err := fn(b); err != nil {
+			return callbackError{err}
+		}
 	}
 	return nil
 }

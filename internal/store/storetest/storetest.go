@@ -679,6 +679,7 @@ func testCopy(t *testing.T, src, dst store.Store) {
 		}
 	}
 	SameContents(t, src, dst)
+	samePlain(t, src, dst)
 
 	// the copy goes on: claims, ids and counts continue
 	maxID := int64(0)
@@ -786,6 +787,38 @@ func Fill(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	fillPlain(t, s)
+}
+
+// fillPlain puts rows in every plain table (store.PlainTables).
+func fillPlain(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.PutResources(ctx, "a", []store.Resource{{Key: "aws|1|AWS::S3::Bucket|b", Provider: "aws", Account: "1", Type: "AWS::S3::Bucket",
+		UID: "arn:aws:s3:::b", Name: "b ✓", ObservedAt: t0, UpdatedAt: t0, Doc: json.RawMessage(`{"uid":"arn:aws:s3:::b","attributes":{"x":[1,null]}}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveScan(ctx, store.Scan{ID: "scan-1", Tenant: "a", Packs: []string{"cis-aws-3.0"}, StartedAt: t0, FinishedAt: t1, Evaluated: 1, Failed: 1},
+		[]store.ControlResult{{Pack: "cis-aws-3.0", Control: "2.1.4", RuleID: "r", ResourceKey: "aws|1|AWS::S3::Bucket|b", ResourceUID: "arn:aws:s3:::b",
+			ResourceType: "AWS::S3::Bucket", Status: "fail", Severity: "high", Message: "public"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutEvidence(ctx, "a", store.Evidence{Pack: "cis-aws-3.0", Control: "1.1", Status: "accepted", Reference: "DOC-1", UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutContract(ctx, "a", "c.yaml", []byte("vendors: []\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateNotice(ctx, store.NoticeRow{ID: "n-1", Tenant: "a", Party: "acme", State: "open", Severity: "high", Contact: "oncall",
+		CreatedAt: t0, NotifiedAt: t0, Deadline: t1, Doc: json.RawMessage(`{"id":"n-1","title":"é"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	hash := make([]byte, 32)
+	hash[0] = 7
+	if err := s.AuditAppend(ctx, store.AuditRow{Tenant: "a", Seq: 1, Time: t0, EntryTenant: "a", Actor: "x", Action: "records.ingested", Object: "file:f",
+		Details: []byte(`{"records": 1}`), Prev: make([]byte, 32), Hash: hash}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -910,5 +943,32 @@ func testIssues(t *testing.T, s store.Store) {
 	write(t, s, []store.Row{mk("i4", "Trivy", "vuln|cve-2|curl@8|sha256:x", 2)}, nil)
 	if got := all(t, s, store.Query{Tenant: "a", IssueKey: "vuln|cve-2|curl@8|sha256:x"}); len(got) != 1 {
 		t.Errorf("updated key not stored: %+v", got)
+	}
+}
+
+// samePlain checks the plain tables' rows came across intact.
+func samePlain(t *testing.T, src, dst store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	r1, _ := src.Resources(ctx, store.ResourceQuery{Tenant: "a"})
+	r2, _ := dst.Resources(ctx, store.ResourceQuery{Tenant: "a"})
+	if len(r1) != 1 || len(r2) != 1 || r2[0].Name != r1[0].Name || !sameJSON(r1[0].Doc, r2[0].Doc) || !r2[0].ObservedAt.Equal(r1[0].ObservedAt) {
+		t.Errorf("resources after the copy: %+v, was %+v", r2, r1)
+	}
+	if sc, res, err := dst.LatestScan(ctx, "a", "cis-aws-3.0"); err != nil || sc.ID != "scan-1" || len(res) != 1 || res[0].Message != "public" {
+		t.Errorf("scan after the copy: %+v %+v %v", sc, res, err)
+	}
+	if ev, _ := dst.Evidence(ctx, "a", "cis-aws-3.0"); ev["1.1"].Reference != "DOC-1" {
+		t.Errorf("evidence after the copy: %+v", ev)
+	}
+	if _, doc, err := dst.Contract(ctx, "a"); err != nil || string(doc) != "vendors: []\n" {
+		t.Errorf("contract after the copy: %q %v", doc, err)
+	}
+	if n, err := dst.Notice(ctx, "n-1"); err != nil || !sameJSON(n.Doc, json.RawMessage(`{"id":"n-1","title":"é"}`)) || !n.Deadline.Equal(t1) {
+		t.Errorf("notice after the copy: %+v %v", n, err)
+	}
+	last, err := dst.AuditLast(ctx, "a")
+	if err != nil || last.Seq != 1 || string(last.Details) != `{"records": 1}` || last.Hash[0] != 7 || !last.Time.Equal(t0) {
+		t.Errorf("audit after the copy: %+v %v", last, err)
 	}
 }
