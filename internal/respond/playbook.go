@@ -147,6 +147,9 @@ func (s *Step) render(rec Record, a Action) (raw Params, typed Params, err error
 		if err != nil {
 			return nil, nil, &ParamError{Param: name, Err: err}
 		}
+		if empty(v) {
+			continue // a template that rendered nothing leaves the parameter out
+		}
 		raw[name] = v
 	}
 	typed, err = a.Params().Check(raw)
@@ -154,6 +157,20 @@ func (s *Step) render(rec Record, a Action) (raw Params, typed Params, err error
 		return nil, nil, err
 	}
 	return raw, typed, nil
+}
+
+// empty reports whether a rendered value is "", an empty list or an
+// empty mapping.
+func empty(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
 }
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
@@ -463,6 +480,16 @@ func checkSteps(reg *Registry, l *loc, steps []Step, where string, path []any) [
 			}
 		}
 		for _, prm := range schema {
+			if def, ok := prm.Default.(string); ok && strings.Contains(def, "{{") {
+				if _, given := s.Params[prm.Name]; !given {
+					pt, err := compileParam(prm.Name, def)
+					if err != nil {
+						add("params."+prm.Name, l.node(false, sp...), fmt.Errorf("the default of %s: %w", s.Action, err))
+						continue
+					}
+					s.params[prm.Name] = pt
+				}
+			}
 			if _, given := s.Params[prm.Name]; given {
 				if v, ok := literal[prm.Name]; ok {
 					if _, err := prm.convert(v); err != nil {
