@@ -53,6 +53,34 @@ func templateFuncs() template.FuncMap {
 			}
 			return out, nil
 		},
+		// extract REGEX LIST: for each item REGEX (RE2) matches, its first
+		// capture group (or the whole match when it has none).
+		"extract": func(re string, l []string) ([]string, error) {
+			r, err := regexp.Compile(re)
+			if err != nil {
+				return nil, err
+			}
+			var out []string
+			for _, s := range l {
+				m := r.FindStringSubmatch(s)
+				switch {
+				case m == nil:
+				case len(m) > 1:
+					out = append(out, m[1])
+				default:
+					out = append(out, m[0])
+				}
+			}
+			return out, nil
+		},
+		// concat LIST...: the lists one after the other.
+		"concat": func(ls ...[]string) []string {
+			var out []string
+			for _, l := range ls {
+				out = append(out, l...)
+			}
+			return out
+		},
 		// join SEP LIST
 		"join": func(sep string, l []string) string { return strings.Join(l, sep) },
 		// lines LIST: one item per line (for list parameters).
