@@ -363,16 +363,17 @@ func (e *Engine) plan(ctx context.Context, p *Playbook, rec Record) (plan, error
 	switch {
 	case p.Approval.Always:
 		pl.approval, pl.reason = true, "the playbook always asks for approval"
-	case len(p.Steps) == 0:
-		pl.approval, pl.reason = true, "the playbook has only options"
 	case rec.Risk >= threshold:
 		pl.approval, pl.reason = true, fmt.Sprintf("risk %d is at or above the threshold %d", rec.Risk, threshold)
+	case len(p.Steps) == 0:
+		pl.approval, pl.reason = true, fmt.Sprintf("risk %d is below the threshold %d, but the playbook has only options", rec.Risk, threshold)
 	default:
 		auto, err := e.preview(ctx, rec, Option{ID: "steps", Title: p.Title, Steps: p.Steps})
 		if err != nil {
 			return plan{}, err
 		}
 		if bad := auto.Error(); bad != nil {
+			pl.auto = auto
 			pl.reason, pl.err = fmt.Sprintf("risk %d is below the threshold %d, but the steps do not fit the record", rec.Risk, threshold), bad
 			return pl, nil
 		}
