@@ -707,3 +707,35 @@ func TestAccessKeyImpact(t *testing.T) {
 		t.Errorf("params = %v", p)
 	}
 }
+
+// TestConcurrentApprovals: two approvers at once; one option runs.
+func TestConcurrentApprovals(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	a := approval(t, e)
+	errs := make(chan error, 2)
+	for _, o := range []string{"revoke-rule", "isolate-instance"} {
+		go func() {
+			_, err := e.eng.Approve(ctx, tenant, a.ID, o, "approver-"+o, "")
+			errs <- err
+		}()
+	}
+	var ok, refused int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, respond.ErrState):
+			refused++
+		default:
+			t.Errorf("err = %v", err)
+		}
+	}
+	if ok != 1 || refused != 1 {
+		t.Errorf("ok %d, refused %d", ok, refused)
+	}
+	got, _ := e.eng.Approval(ctx, tenant, a.ID)
+	if n := len(e.calls.All()); n != 2 || got.State != respond.ApprovalExecuted {
+		t.Errorf("%d cloud calls, approval %s", n, got.State)
+	}
+}
