@@ -680,14 +680,26 @@ func (e *Engine) Approve(ctx context.Context, tenant, id, option, by, note strin
 	if err != nil {
 		return Run{}, fmt.Errorf("respond: approve %s: %w", id, err)
 	}
+	// revert puts the approval back to pending when nothing was started
+	// (the audit record or the run could not be written), so that it can
+	// be decided again.
+	revert := func(cause error) error {
+		_, err := e.opts.Approvals.UpdateApproval(ctx, tenant, id, func(x *Approval) error {
+			if x.State == ApprovalApproved && x.Run == "" && x.DecidedBy == by {
+				x.State, x.Option, x.DecidedBy, x.Note, x.Decided = ApprovalPending, "", "", "", time.Time{}
+			}
+			return nil
+		})
+		return errors.Join(cause, err)
+	}
 	if err := e.audit(ctx, tenant, by, ActionApprovalApproved, "approval:"+id, map[string]any{
 		"record": a.Record.Ref().String(), "playbook": a.Playbook, "option": option, "note": note}); err != nil {
-		return Run{}, err
+		return Run{}, revert(err)
 	}
 	run := e.newRun(a.Record, a.Playbook, option, a.ID, ModeApproved, by, opt.Steps)
 	run.Case = a.Case
 	if err := e.opts.Runs.CreateRun(ctx, run); err != nil {
-		return Run{}, fmt.Errorf("respond: approve %s: create run: %w", id, err)
+		return Run{}, revert(fmt.Errorf("respond: approve %s: create run: %w", id, err))
 	}
 	if _, err := e.opts.Approvals.UpdateApproval(ctx, tenant, id, func(x *Approval) error {
 		x.Run = run.ID

@@ -671,6 +671,13 @@ func TestAuditFailureStopsBeforeActing(t *testing.T) {
 	if len(e.notifier.Requests) != 0 || len(e.calls.All()) != 0 {
 		t.Errorf("acted without an audit record")
 	}
+	if got, _ := e.eng.Approval(ctx, tenant, a.ID); got.State != respond.ApprovalPending || got.DecidedBy != "" {
+		t.Errorf("approval after a failed audit = %s by %q", got.State, got.DecidedBy)
+	}
+	e.audit.Fail = nil
+	if _, err := e.eng.Approve(ctx, tenant, a.ID, "monitor", "alice", ""); err != nil {
+		t.Errorf("approve again: %v", err)
+	}
 }
 
 func TestRecordChecked(t *testing.T) {
