@@ -222,9 +222,11 @@ func checkRecord(rec Record) error {
 // decide acts on one matching playbook.
 func (e *Engine) decide(ctx context.Context, p *Playbook, rec Record) (Decision, *Case, error) {
 	d := Decision{Playbook: p.ID}
-	if prev, err := e.previous(ctx, p, rec); err != nil {
+	prev, err := e.previous(ctx, p, rec)
+	if err != nil {
 		return Decision{}, nil, err
-	} else if prev != "" {
+	}
+	if prev != "" {
 		d.Outcome, d.Reason = OutcomeSkipped, "already handled by "+prev
 		return d, nil, e.audit(ctx, rec.Tenant, ActorSystem, ActionDecided, rec.Ref().String(), decidedDetails(rec, d))
 	}
@@ -256,11 +258,11 @@ func (e *Engine) decide(ctx context.Context, p *Playbook, rec Record) (Decision,
 			return Decision{}, nil, fmt.Errorf("create run: %w", err)
 		}
 		if c != nil {
-			if cs, err := e.linkCase(ctx, rec.Tenant, c.ID, ActorSystem, "run", run.ID); err != nil {
+			cs, err := e.linkCase(ctx, rec.Tenant, c.ID, ActorSystem, "run", run.ID)
+			if err != nil {
 				return Decision{}, nil, err
-			} else {
-				c = &cs
 			}
+			c = &cs
 		}
 		run, err := e.execute(ctx, run, true)
 		d.Run = &run
