@@ -56,6 +56,7 @@ func PlainTables() []PlainTable {
 		{Name: "contracts", Columns: []string{"tenant", "name", "doc", "updated_at"}, Key: []string{"tenant"}, Bytes: map[string]bool{"doc": true}},
 		{Name: "notices", Columns: []string{"id", "tenant", "party", "state", "severity", "contact", "created_at", "notified_at", "deadline", "delivered_at", "doc"},
 			Key: []string{"id"}, JSON: map[string]bool{"doc": true}},
+		{Name: "docs", Columns: []string{"kind", "tenant", "id", "seq", "doc"}, Key: []string{"kind", "tenant", "id"}, JSON: map[string]bool{"doc": true}},
 		{Name: "audit_entries", Columns: []string{"tenant", "seq", "time", "entry_tenant", "actor", "action", "object", "details", "prev", "hash", "sig"},
 			Key: []string{"tenant", "seq"}, Bytes: map[string]bool{"details": true, "prev": true, "hash": true, "sig": true}},
 	}

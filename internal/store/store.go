@@ -299,6 +299,7 @@ type Store interface {
 	Querier
 	Correlations
 	Posture
+	Docs
 	Notices
 	AuditLog
 	Tokens

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RiskOrder", testRiskOrder},
 		{"Responsibility", testResponsibility},
 		{"Inventory", testInventory},
+		{"Docs", testDocs},
 		{"ScansAndEvidence", testScans},
 		{"Notices", testNotices},
 		{"NoticeUpdate", testNoticeUpdate},
@@ -817,6 +818,9 @@ func fillPlain(t *testing.T, s store.Store) {
 	}
 	hash := make([]byte, 32)
 	hash[0] = 7
+	if err := s.CreateDoc(ctx, "case", "a", "c-1", []byte(`{"status":"new"}`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.AuditAppend(ctx, store.AuditRow{Tenant: "a", Seq: 1, Time: t0, EntryTenant: "a", Actor: "x", Action: "records.ingested", Object: "file:f",
 		Details: []byte(`{"records": 1}`), Prev: make([]byte, 32), Hash: hash}); err != nil {
 		t.Fatal(err)
