@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -11,36 +10,43 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/canopy-sec/canopy/internal/respond"
 )
 
-// NameAWSRevokeIngress is the registry name of AWSRevokeIngress.
-const NameAWSRevokeIngress = "aws.ec2.revoke_security_group_ingress"
+// NameAWSRevokeIngress is the registry name of the AWS ingress revoke.
+const NameAWSRevokeIngress = "aws.ec2.revoke_security_group_rule"
 
-// AWSRevokeIngress revokes one inbound rule of an EC2 security group
+// awsRevokeIngress revokes one inbound rule of an EC2 security group
 // (RevokeSecurityGroupIngress) and restores it on rollback
 // (AuthorizeSecurityGroupIngress with the same permission).
-//
-// Parameters (JSON):
-//
-//	region            optional; default region otherwise
-//	group_id          the security group, "sg-…"
-//	protocol          "tcp", "udp", "icmp", "icmpv6", "-1" / "all", or an IP protocol number
-//	from_port/to_port port range for tcp/udp (ICMP: type/code, -1 for all); omitted for "-1"
-//	one source of:    cidr (IPv4), ipv6_cidr, source_group_id (+ source_group_owner_id), prefix_list_id
-//	description       optional; the rule description to restore on rollback
-//
-// A rule that does not exist is reported as already done
-// (InvalidPermission.NotFound, or the permission listed as unknown), and
-// its rollback adds nothing.
-type AWSRevokeIngress struct {
-	AWS *AWS
+type awsRevokeIngress struct {
+	clients awsFor
 }
 
-// Name implements Action.
-func (AWSRevokeIngress) Name() string { return NameAWSRevokeIngress }
+// Name implements respond.Action.
+func (awsRevokeIngress) Name() string { return NameAWSRevokeIngress }
+
+// Params implements respond.Action.
+func (awsRevokeIngress) Params() respond.Schema {
+	return respond.Schema{
+		{Name: "region", Pattern: patAWSRegion, Doc: "the group's region; default: the configured region"},
+		{Name: "account_id", Pattern: patAWSAccount, Doc: "the account owning the group; used only to find it in the inventory (its ARN)"},
+		{Name: "group_id", Required: true, Pattern: patAWSSG, Doc: "the security group"},
+		{Name: "protocol", Required: true, Pattern: `tcp|udp|icmp|icmpv6|all|-1|[0-9]{1,3}`, Doc: "tcp, udp, icmp, icmpv6, all (-1) or an IP protocol number"},
+		{Name: "from_port", Type: respond.ParamInt, Doc: "first port (tcp/udp), or ICMP type (-1: all)"},
+		{Name: "to_port", Type: respond.ParamInt, Doc: "last port (tcp/udp), or ICMP code (-1: all)"},
+		{Name: "cidr", Pattern: patIPv4CIDR, Doc: "source IPv4 CIDR block (exactly one source is given)"},
+		{Name: "ipv6_cidr", Pattern: patIPv6CIDR, Doc: "source IPv6 CIDR block"},
+		{Name: "source_group_id", Pattern: patAWSSG, Doc: "source security group"},
+		{Name: "source_group_owner_id", Pattern: patAWSAccount, Doc: "account of the source security group, when another account's"},
+		{Name: "prefix_list_id", Pattern: patAWSPL, Doc: "source prefix list"},
+		{Name: "description", MaxLen: 255, Doc: "the rule's description, restored on rollback"},
+	}
+}
 
 // AWSIngressRule is one inbound rule: protocol, ports and exactly one
-// source. It is both the parameter shape and the rollback state.
+// source. It is kept in the rollback state.
 type AWSIngressRule struct {
 	Region             string `json:"region,omitempty"`
 	GroupID            string `json:"group_id"`
@@ -55,26 +61,36 @@ type AWSIngressRule struct {
 	Description        string `json:"description,omitempty"`
 }
 
-type awsRevokeIngressState struct {
+type awsRevokeIngressUndo struct {
+	Tenant         string         `json:"tenant"`
 	Rule           AWSIngressRule `json:"rule"`
 	AlreadyAbsent  bool           `json:"already_absent,omitempty"`
 	RevokedRuleIDs []string       `json:"revoked_rule_ids,omitempty"`
 }
 
-func (a AWSRevokeIngress) params(raw json.RawMessage) (AWSIngressRule, error) {
-	var p AWSIngressRule
-	if err := decode(a.Name(), raw, &p); err != nil {
-		return p, err
+func (a awsRevokeIngress) rule(params respond.Params) (AWSIngressRule, error) {
+	p, err := checkParams(a, params)
+	if err != nil {
+		return AWSIngressRule{}, err
 	}
-	return p, p.validate(a.Name())
+	r := AWSIngressRule{
+		Region:             p.String("region"),
+		GroupID:            p.String("group_id"),
+		Protocol:           p.String("protocol"),
+		FromPort:           optInt32(p, "from_port"),
+		ToPort:             optInt32(p, "to_port"),
+		CIDR:               p.String("cidr"),
+		IPv6CIDR:           p.String("ipv6_cidr"),
+		SourceGroupID:      p.String("source_group_id"),
+		SourceGroupOwnerID: p.String("source_group_owner_id"),
+		PrefixListID:       p.String("prefix_list_id"),
+		Description:        p.String("description"),
+	}
+	return r, r.validate(a.Name())
 }
 
-// Validate implements Action.
-func (a AWSRevokeIngress) Validate(raw json.RawMessage) error {
-	_, err := a.params(raw)
-	return err
-}
-
+// validate checks what the schema cannot: port ranges by protocol, CIDR
+// syntax, exactly one source.
 func (p *AWSIngressRule) validate(action string) error {
 	if !strings.HasPrefix(p.GroupID, "sg-") || len(p.GroupID) < 4 {
 		return invalid(action, "group_id %q is not a security group id (sg-…)", p.GroupID)
@@ -123,17 +139,11 @@ func (p *AWSIngressRule) validate(action string) error {
 	}
 	if p.SourceGroupID != "" {
 		sources++
-		if !strings.HasPrefix(p.SourceGroupID, "sg-") {
-			return invalid(action, "source_group_id %q is not a security group id", p.SourceGroupID)
-		}
 	} else if p.SourceGroupOwnerID != "" {
 		return invalid(action, "source_group_owner_id needs source_group_id")
 	}
 	if p.PrefixListID != "" {
 		sources++
-		if !strings.HasPrefix(p.PrefixListID, "pl-") {
-			return invalid(action, "prefix_list_id %q is not a prefix list id (pl-…)", p.PrefixListID)
-		}
 	}
 	if sources != 1 {
 		return invalid(action, "exactly one source is needed (cidr, ipv6_cidr, source_group_id or prefix_list_id); got %d", sources)
@@ -189,90 +199,98 @@ func (p AWSIngressRule) permission(withDescription bool) ec2types.IpPermission {
 	return perm
 }
 
-// Impact implements Action.
-func (a AWSRevokeIngress) Impact(raw json.RawMessage) (Impact, error) {
-	p, err := a.params(raw)
+// Impact implements respond.Action.
+func (a awsRevokeIngress) Impact(ctx context.Context, rec respond.Record, params respond.Params, world respond.World) (respond.Impact, error) {
+	r, err := a.rule(params)
 	if err != nil {
-		return Impact{}, err
+		return respond.Impact{}, err
 	}
-	return Impact{
-		Summary:      fmt.Sprintf("Revoke the inbound rule %s of security group %s; traffic it allowed is no longer admitted (unless another rule allows it).", p, p.GroupID),
-		Resources:    []string{p.GroupID},
-		Reversible:   true,
-		RollbackPlan: fmt.Sprintf("AuthorizeSecurityGroupIngress on %s with the same permission (and the description given); nothing is added back if the rule was already absent.", p.GroupID),
-		Notes:        []string{"Established connections tracked by the security group may persist until they close or time out."},
-	}, nil
+	im := respond.Impact{
+		Action:     a.Name(),
+		Summary:    fmt.Sprintf("Revoke the inbound rule %s of security group %s: the traffic it admitted is refused unless another rule admits it.", r, r.GroupID),
+		Disruption: respond.DisruptionMedium,
+		Reversible: true,
+		Rollback:   fmt.Sprintf("re-add the inbound rule %s to %s (AuthorizeSecurityGroupIngress with the same permission); nothing is re-added if the rule was already absent", r, r.GroupID),
+		Notes:      []string{"connections already established and tracked by the security group may persist until they close"},
+	}
+	return impactOf(ctx, world, rec.Tenant, im, target{uids: awsEC2UIDs(params, "security-group", r.GroupID)})
 }
 
-// Do implements Action.
-func (a AWSRevokeIngress) Do(ctx context.Context, raw json.RawMessage) (Result, error) {
-	p, err := a.params(raw)
-	if err != nil {
-		return Result{}, err
+// awsEC2UIDs are the UIDs the inventory may know an EC2 resource under:
+// its ARN when the account and region are known, and its id.
+func awsEC2UIDs(p respond.Params, kind, id string) []string {
+	if acct, region := p.String("account_id"), p.String("region"); acct != "" && region != "" {
+		return []string{fmt.Sprintf("arn:aws:ec2:%s:%s:%s/%s", region, acct, kind, id), id}
 	}
-	client, err := a.AWS.EC2(p.Region)
+	return []string{id}
+}
+
+// Do implements respond.Executor. A rule that does not exist is reported
+// as already done (InvalidPermission.NotFound, or the permission listed as
+// unknown), and its rollback re-adds nothing: Canopy never grants access
+// it did not itself take away. A repeated call (a resumed run) therefore
+// finds the rule absent and leaves it so on rollback.
+func (a awsRevokeIngress) Do(ctx context.Context, call respond.Call) (respond.Result, error) {
+	r, err := a.rule(call.Params)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s %s: %w", a.Name(), p.GroupID, err)
+		return respond.Result{}, err
 	}
-	st := awsRevokeIngressState{Rule: p}
+	client, err := a.clients.ec2(ctx, call.Tenant, r.Region)
+	if err != nil {
+		return respond.Result{}, fmt.Errorf("%s %s: %w", a.Name(), r.GroupID, err)
+	}
+	undo := awsRevokeIngressUndo{Tenant: call.Tenant, Rule: r}
 	out, err := client.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
-		GroupId:       aws.String(p.GroupID),
-		IpPermissions: []ec2types.IpPermission{p.permission(false)},
+		GroupId:       aws.String(r.GroupID),
+		IpPermissions: []ec2types.IpPermission{r.permission(false)},
 	})
 	switch {
 	case err != nil && awsCode(err) == "InvalidPermission.NotFound":
-		st.AlreadyAbsent = true
+		undo.AlreadyAbsent = true
 	case err != nil:
-		return Result{}, awsError(a.Name(), p.GroupID, "RevokeSecurityGroupIngress", err)
+		return respond.Result{}, awsError(a.Name(), r.GroupID, "RevokeSecurityGroupIngress", err)
 	case out.Return != nil && !*out.Return:
-		return Result{}, &APIError{Action: a.Name(), Resource: p.GroupID, Operation: "RevokeSecurityGroupIngress", Message: "the service returned false"}
+		return respond.Result{}, &APIError{Action: a.Name(), Resource: r.GroupID, Operation: "RevokeSecurityGroupIngress", Message: "the service answered false"}
 	case len(out.UnknownIpPermissions) > 0 && len(out.RevokedSecurityGroupRules) == 0:
-		st.AlreadyAbsent = true
+		undo.AlreadyAbsent = true
 	default:
-		for _, r := range out.RevokedSecurityGroupRules {
-			st.RevokedRuleIDs = append(st.RevokedRuleIDs, aws.ToString(r.SecurityGroupRuleId))
+		for _, x := range out.RevokedSecurityGroupRules {
+			undo.RevokedRuleIDs = append(undo.RevokedRuleIDs, aws.ToString(x.SecurityGroupRuleId))
 		}
 	}
-	state, err := stateJSON(a.Name(), st)
-	if err != nil {
-		return Result{}, err
+	if undo.AlreadyAbsent {
+		return done(a.Name(), OutcomeAlreadyDone, fmt.Sprintf("inbound rule %s was already absent from %s", r, r.GroupID), nil, nil, undo)
 	}
-	if st.AlreadyAbsent {
-		return Result{Outcome: OutcomeAlreadyDone, Detail: fmt.Sprintf("inbound rule %s was already absent from %s", p, p.GroupID), Resources: []string{p.GroupID}, State: state}, nil
+	summary := fmt.Sprintf("revoked inbound rule %s from %s", r, r.GroupID)
+	if len(undo.RevokedRuleIDs) > 0 {
+		summary += " (" + strings.Join(undo.RevokedRuleIDs, ", ") + ")"
 	}
-	detail := fmt.Sprintf("revoked inbound rule %s from %s", p, p.GroupID)
-	if len(st.RevokedRuleIDs) > 0 {
-		detail += " (" + strings.Join(st.RevokedRuleIDs, ", ") + ")"
-	}
-	return Result{Outcome: OutcomeChanged, Detail: detail, Resources: []string{p.GroupID}, State: state}, nil
+	return done(a.Name(), OutcomeChanged, summary, []string{r.GroupID}, map[string]any{"revoked_rule_ids": undo.RevokedRuleIDs}, undo)
 }
 
-// Rollback implements Action.
-func (a AWSRevokeIngress) Rollback(ctx context.Context, _ json.RawMessage, rawState json.RawMessage) (Result, error) {
-	var st awsRevokeIngressState
-	if err := decodeState(a.Name(), rawState, &st); err != nil {
-		return Result{}, err
+// Rollback implements respond.Executor.
+func (a awsRevokeIngress) Rollback(ctx context.Context, res respond.Result) error {
+	var undo awsRevokeIngressUndo
+	if err := fromUndo(a.Name(), res.Undo, &undo); err != nil {
+		return err
 	}
-	p := st.Rule
-	if err := p.validate(a.Name()); err != nil {
-		return Result{}, fmt.Errorf("rollback state: %w", err)
+	r := undo.Rule
+	if err := r.validate(a.Name()); err != nil {
+		return fmt.Errorf("rollback state: %w", err)
 	}
-	if st.AlreadyAbsent {
-		return Result{Outcome: OutcomeAlreadyDone, Detail: fmt.Sprintf("nothing to restore: inbound rule %s was absent from %s before the action", p, p.GroupID), Resources: []string{p.GroupID}}, nil
+	if undo.AlreadyAbsent {
+		return nil
 	}
-	client, err := a.AWS.EC2(p.Region)
+	client, err := a.clients.ec2(ctx, undo.Tenant, r.Region)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s %s: rollback: %w", a.Name(), p.GroupID, err)
+		return fmt.Errorf("%s %s: rollback: %w", a.Name(), r.GroupID, err)
 	}
 	_, err = client.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId:       aws.String(p.GroupID),
-		IpPermissions: []ec2types.IpPermission{p.permission(true)},
+		GroupId:       aws.String(r.GroupID),
+		IpPermissions: []ec2types.IpPermission{r.permission(true)},
 	})
-	switch {
-	case err != nil && awsCode(err) == "InvalidPermission.Duplicate":
-		return Result{Outcome: OutcomeAlreadyDone, Detail: fmt.Sprintf("inbound rule %s is already present on %s", p, p.GroupID), Resources: []string{p.GroupID}}, nil
-	case err != nil:
-		return Result{}, awsError(a.Name(), p.GroupID, "AuthorizeSecurityGroupIngress", err)
+	if err != nil && awsCode(err) != "InvalidPermission.Duplicate" {
+		return awsError(a.Name(), r.GroupID, "AuthorizeSecurityGroupIngress", err)
 	}
-	return Result{Outcome: OutcomeChanged, Detail: fmt.Sprintf("restored inbound rule %s on %s", p, p.GroupID), Resources: []string{p.GroupID}}, nil
+	return nil
 }

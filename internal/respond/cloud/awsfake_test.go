@@ -1,7 +1,6 @@
 package cloud
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -160,7 +159,7 @@ func s3Op(r *http.Request) string {
 	return r.Method + " " + r.URL.Path
 }
 
-// testAWS is an AWS whose clients talk to the double, with static test
+// aws is an AWS whose clients talk to the double, with static test
 // credentials and no retries.
 func (f *awsFake) aws() *AWS {
 	cfg := aws.Config{
@@ -194,4 +193,5 @@ func s3ErrorXML(code, msg string) string {
 <Error><Code>%s</Code><Message>%s</Message><RequestId>req-err-%s</RequestId><HostId>host</HostId></Error>`, code, msg, code)
 }
 
-var _ = context.Background
+// clients gives every tenant the double's AWS.
+func (f *awsFake) clients() awsFor { return awsFor(AWSForAll(f.aws())) }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/alibabacloud-go/tea/tea"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
-	"github.com/alibabacloud-go/tea/tea"
 )
 
 // APIError is a provider API call that failed. It names the action, the
