@@ -70,50 +70,50 @@ func TestAWSRevokeIngress(t *testing.T) {
 		want    string
 		wantErr []string // substrings of Do's error; nil: success
 		// rollback
-		authorize    *awsReply
-		wantAuthReq  string
-		wantRbErr    []string
+		authorize   *awsReply
+		wantAuthReq string
+		wantRbErr   []string
 	}{
 		{
-			name:         "ipv4 rule revoked and restored with its description",
-			params:       `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":22,"to_port":22,"cidr":"0.0.0.0/0","description":"ssh from anywhere"}`,
-			revoke:       awsReply{Body: ec2XML("RevokeSecurityGroupIngress", revokeOK)},
-			wantReq:      "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=22&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.ToPort=22&Version=2016-11-15",
-			want:         OutcomeChanged,
-			authorize:    &awsReply{Body: ec2XML("AuthorizeSecurityGroupIngress", `<return>true</return>`)},
-			wantAuthReq:  "Action=AuthorizeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=22&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.IpRanges.1.Description=ssh from anywhere&IpPermissions.1.ToPort=22&Version=2016-11-15",
+			name:        "ipv4 rule revoked and restored with its description",
+			params:      `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":22,"to_port":22,"cidr":"0.0.0.0/0","description":"ssh from anywhere"}`,
+			revoke:      awsReply{Body: ec2XML("RevokeSecurityGroupIngress", revokeOK)},
+			wantReq:     "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=22&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.ToPort=22&Version=2016-11-15",
+			want:        OutcomeChanged,
+			authorize:   &awsReply{Body: ec2XML("AuthorizeSecurityGroupIngress", `<return>true</return>`)},
+			wantAuthReq: "Action=AuthorizeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=22&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.IpRanges.1.Description=ssh from anywhere&IpPermissions.1.ToPort=22&Version=2016-11-15",
 		},
 		{
-			name:         "source group with owner",
-			params:       `{"region":"eu-west-1","group_id":"sg-0123456789abcdef0","protocol":"all","source_group_id":"sg-0fedcba9876543210","source_group_owner_id":"123456789012"}`,
-			revoke:       awsReply{Body: ec2XML("RevokeSecurityGroupIngress", `<return>true</return>`)},
-			wantReq:      "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.Groups.1.GroupId=sg-0fedcba9876543210&IpPermissions.1.Groups.1.UserId=123456789012&IpPermissions.1.IpProtocol=-1&Version=2016-11-15",
-			want:         OutcomeChanged,
-			authorize:    &awsReply{Body: ec2XML("AuthorizeSecurityGroupIngress", `<return>true</return>`)},
-			wantAuthReq:  "Action=AuthorizeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.Groups.1.GroupId=sg-0fedcba9876543210&IpPermissions.1.Groups.1.UserId=123456789012&IpPermissions.1.IpProtocol=-1&Version=2016-11-15",
+			name:        "source group with owner",
+			params:      `{"region":"eu-west-1","group_id":"sg-0123456789abcdef0","protocol":"all","source_group_id":"sg-0fedcba9876543210","source_group_owner_id":"123456789012"}`,
+			revoke:      awsReply{Body: ec2XML("RevokeSecurityGroupIngress", `<return>true</return>`)},
+			wantReq:     "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.Groups.1.GroupId=sg-0fedcba9876543210&IpPermissions.1.Groups.1.UserId=123456789012&IpPermissions.1.IpProtocol=-1&Version=2016-11-15",
+			want:        OutcomeChanged,
+			authorize:   &awsReply{Body: ec2XML("AuthorizeSecurityGroupIngress", `<return>true</return>`)},
+			wantAuthReq: "Action=AuthorizeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.Groups.1.GroupId=sg-0fedcba9876543210&IpPermissions.1.Groups.1.UserId=123456789012&IpPermissions.1.IpProtocol=-1&Version=2016-11-15",
 		},
 		{
-			name:         "ipv6 and prefix list shapes; rollback finds the rule back already",
-			params:       `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":443,"to_port":443,"ipv6_cidr":"::/0"}`,
-			revoke:       awsReply{Body: ec2XML("RevokeSecurityGroupIngress", `<return>true</return>`)},
-			wantReq:      "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=443&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.Ipv6Ranges.1.CidrIpv6=::/0&IpPermissions.1.ToPort=443&Version=2016-11-15",
-			want:         OutcomeChanged,
-			authorize:    &awsReply{Status: 400, Body: ec2ErrorXML("InvalidPermission.Duplicate", `the specified rule "peer: ::/0, TCP, from port: 443, to port: 443, ALLOW" already exists`)},
-			wantAuthReq:  "Action=AuthorizeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=443&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.Ipv6Ranges.1.CidrIpv6=::/0&IpPermissions.1.ToPort=443&Version=2016-11-15",
+			name:        "ipv6 and prefix list shapes; rollback finds the rule back already",
+			params:      `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":443,"to_port":443,"ipv6_cidr":"::/0"}`,
+			revoke:      awsReply{Body: ec2XML("RevokeSecurityGroupIngress", `<return>true</return>`)},
+			wantReq:     "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=443&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.Ipv6Ranges.1.CidrIpv6=::/0&IpPermissions.1.ToPort=443&Version=2016-11-15",
+			want:        OutcomeChanged,
+			authorize:   &awsReply{Status: 400, Body: ec2ErrorXML("InvalidPermission.Duplicate", `the specified rule "peer: ::/0, TCP, from port: 443, to port: 443, ALLOW" already exists`)},
+			wantAuthReq: "Action=AuthorizeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=443&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.Ipv6Ranges.1.CidrIpv6=::/0&IpPermissions.1.ToPort=443&Version=2016-11-15",
 		},
 		{
-			name:         "absent rule: NotFound error is already done, rollback adds nothing",
-			params:       `{"group_id":"sg-0123456789abcdef0","protocol":"udp","from_port":53,"to_port":53,"prefix_list_id":"pl-0123456789abcdef0"}`,
-			revoke:       awsReply{Status: 400, Body: ec2ErrorXML("InvalidPermission.NotFound", "The specified rule does not exist in this security group.")},
-			wantReq:      "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=53&IpPermissions.1.IpProtocol=udp&IpPermissions.1.PrefixListIds.1.PrefixListId=pl-0123456789abcdef0&IpPermissions.1.ToPort=53&Version=2016-11-15",
-			want:         OutcomeAlreadyDone,
+			name:    "absent rule: NotFound error is already done, rollback adds nothing",
+			params:  `{"group_id":"sg-0123456789abcdef0","protocol":"udp","from_port":53,"to_port":53,"prefix_list_id":"pl-0123456789abcdef0"}`,
+			revoke:  awsReply{Status: 400, Body: ec2ErrorXML("InvalidPermission.NotFound", "The specified rule does not exist in this security group.")},
+			wantReq: "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=53&IpPermissions.1.IpProtocol=udp&IpPermissions.1.PrefixListIds.1.PrefixListId=pl-0123456789abcdef0&IpPermissions.1.ToPort=53&Version=2016-11-15",
+			want:    OutcomeAlreadyDone,
 		},
 		{
-			name:         "absent rule: listed as unknown permission",
-			params:       `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":3389,"to_port":3389,"cidr":"0.0.0.0/0"}`,
-			revoke:       awsReply{Body: ec2XML("RevokeSecurityGroupIngress", `<return>true</return><unknownIpPermissionSet><item><ipProtocol>tcp</ipProtocol><fromPort>3389</fromPort><toPort>3389</toPort><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item></unknownIpPermissionSet>`)},
-			wantReq:      "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=3389&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.ToPort=3389&Version=2016-11-15",
-			want:         OutcomeAlreadyDone,
+			name:    "absent rule: listed as unknown permission",
+			params:  `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":3389,"to_port":3389,"cidr":"0.0.0.0/0"}`,
+			revoke:  awsReply{Body: ec2XML("RevokeSecurityGroupIngress", `<return>true</return><unknownIpPermissionSet><item><ipProtocol>tcp</ipProtocol><fromPort>3389</fromPort><toPort>3389</toPort><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item></unknownIpPermissionSet>`)},
+			wantReq: "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=3389&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.ToPort=3389&Version=2016-11-15",
+			want:    OutcomeAlreadyDone,
 		},
 		{
 			name:    "group not found is an error naming action, group and code",
