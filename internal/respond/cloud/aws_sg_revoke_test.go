@@ -120,7 +120,7 @@ func TestAWSRevokeIngress(t *testing.T) {
 			params:  `{"group_id":"sg-0123456789abcdef0","protocol":"tcp","from_port":22,"to_port":22,"cidr":"0.0.0.0/0"}`,
 			revoke:  awsReply{Status: 400, Body: ec2ErrorXML("InvalidGroup.NotFound", "The security group 'sg-0123456789abcdef0' does not exist")},
 			wantReq: "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=22&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.ToPort=22&Version=2016-11-15",
-			wantErr: []string{NameAWSRevokeIngress, "sg-0123456789abcdef0", "RevokeSecurityGroupIngress", "InvalidGroup.NotFound", "does not exist"},
+			wantErr: []string{NameAWSRevokeIngress, "sg-0123456789abcdef0", "RevokeSecurityGroupIngress", "InvalidGroup.NotFound", "does not exist", "request id req-RevokeSecurityGroupIngress"},
 		},
 		{
 			name:        "rollback failure is reported",

@@ -29,6 +29,7 @@ type awsCall struct {
 	Path    string
 	Query   string // raw query string (S3)
 	Body    string
+	Owner   string // S3: the x-amz-expected-bucket-owner header
 }
 
 // awsReply is a canned answer: status and XML body.
@@ -103,7 +104,7 @@ func sortedParams(v url.Values) string {
 
 func (f *awsFake) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	c := awsCall{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body)}
+	c := awsCall{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Owner: r.Header.Get("X-Amz-Expected-Bucket-Owner")}
 	m := scopeRe.FindStringSubmatch(r.Header.Get("Authorization"))
 	if m == nil || m[1] != testAccessKey {
 		f.t.Errorf("request %s %s not signed with the test credential: Authorization=%q", r.Method, r.URL, r.Header.Get("Authorization"))
@@ -136,6 +137,7 @@ func (f *awsFake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amz-request-id", "req-"+c.Op)
+	w.Header().Set("x-amzn-RequestId", "req-"+c.Op)
 	if rep.Status == 0 {
 		rep.Status = http.StatusOK
 	}
