@@ -301,7 +301,8 @@ type Param struct {
 	// Required makes a step without it invalid.
 	Required bool `json:"required,omitempty"`
 	// Default is used when a step leaves the parameter out; it has the Go
-	// type of Type. nil means absent.
+	// type of Type. nil means absent. A string default may be a template
+	// over the record ("{{ .record.party }}"), rendered like a step's.
 	Default any `json:"default,omitempty"`
 	// Enum, when set, lists the allowed values of a string (or of each
 	// item of strings).
@@ -345,7 +346,8 @@ func (e *ParamError) Unwrap() error { return e.Err }
 // Check converts raw values (as YAML or JSON decoding gives them: strings,
 // numbers, bools, lists, maps; or already typed) to the parameters' Go
 // types, applies defaults and checks required parameters, enumerations,
-// patterns and lengths. Unknown parameters are errors. It returns new
+// patterns and lengths. Unknown parameters are errors. Template defaults
+// are not applied (the engine renders them before calling Check). It returns new
 // Params and every problem, each a [*ParamError], sorted by parameter
 // name.
 func (s Schema) Check(raw Params) (Params, error) {
@@ -359,7 +361,7 @@ func (s Schema) Check(raw Params) (Params, error) {
 	for _, p := range s {
 		v, ok := raw[p.Name]
 		if !ok || v == nil {
-			if p.Default != nil {
+			if p.Default != nil && !isTemplate(p.Default) {
 				out[p.Name] = p.Default
 			} else if p.Required {
 				errs = append(errs, &ParamError{p.Name, fmt.Errorf("required")})
@@ -533,6 +535,12 @@ func (p Param) checkString(s string) error {
 	return nil
 }
 
+// isTemplate reports whether v is a string holding a template.
+func isTemplate(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(s, "{{")
+}
+
 // scalarText is the text of a scalar value.
 func scalarText(v any) (string, error) {
 	switch x := v.(type) {
@@ -656,7 +664,7 @@ func checkSchema(s Schema) error {
 				return fmt.Errorf("schema: parameter %q: pattern: %w", p.Name, err)
 			}
 		}
-		if p.Default != nil {
+		if p.Default != nil && !isTemplate(p.Default) {
 			if _, err := p.convert(p.Default); err != nil {
 				return fmt.Errorf("schema: parameter %q: default: %w", p.Name, err)
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/correlate"
 	"github.com/canopy-sec/canopy/internal/notify"
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/risk"
 )
 
 // Kind is the kind of record a playbook responds to.
@@ -61,9 +62,13 @@ type Record struct {
 	// Class is the OCSF class name ("incident_finding",
 	// "compliance_finding" …).
 	Class string `json:"class"`
-	// Labels are free facts the source or an enrichment attached
-	// ("public_bucket", "exposed_instance", a posture rule id). Triggers
-	// test them with "public_bucket" in record.labels.
+	// Labels are facts about the record as words or key=value pairs:
+	// [FromIncident] derives internet_exposed, public_bucket,
+	// exploit_known, privileged and asset_tier=<tier> from the risk
+	// factors; enrichments and sources add others (open_port=22,
+	// open_cidr=0.0.0.0/0 for an open security-group rule). Triggers test
+	// them with "public_bucket" in record.labels; templates extract
+	// values with extract "^open_port=(.*)$".
 	Labels []string `json:"labels,omitempty"`
 }
 
@@ -109,5 +114,40 @@ func FromIncident(tenant string, inc pipeline.Incident) Record {
 		}
 	}
 	r.Source = strings.TrimSpace(r.Source)
+	r.DataGrade, r.Labels = riskFacts(inc.Risk)
 	return r
+}
+
+// riskFacts reads labels and the data grade from a risk result's
+// factors: "internet_exposed" (and "public_bucket" when the exposure is a
+// public bucket), "exploit_known", "privileged", "asset_tier=<tier>".
+func riskFacts(res risk.Result) (grade string, labels []string) {
+	for _, f := range res.Factors {
+		switch f.Name {
+		case risk.FactorInternetExposure:
+			if f.Value == true {
+				labels = append(labels, "internet_exposed")
+				if strings.Contains(f.Detail, "public bucket") {
+					labels = append(labels, "public_bucket")
+				}
+			}
+		case risk.FactorExploitKnown:
+			if f.Value == true {
+				labels = append(labels, "exploit_known")
+			}
+		case risk.FactorPrivilegedIdentity:
+			if s, _ := f.Value.(string); s != "" && s != "none" {
+				labels = append(labels, "privileged")
+			}
+		case risk.FactorAssetCriticality:
+			if s, _ := f.Value.(string); s != "" && s != "unknown" {
+				labels = append(labels, "asset_tier="+s)
+			}
+		case risk.FactorDataGrade:
+			if s, _ := f.Value.(string); s != "" && s != "unknown" {
+				grade = s
+			}
+		}
+	}
+	return grade, labels
 }
