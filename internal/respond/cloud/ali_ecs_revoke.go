@@ -278,7 +278,9 @@ func (a aliRevokeRule) Do(ctx context.Context, call respond.Call) (respond.Resul
 	var names, revoked []string
 	for _, r := range undo.Rules {
 		names = append(names, r.String())
-		revoked = append(revoked, r.RuleID)
+		if r.RuleID != "" {
+			revoked = append(revoked, r.RuleID)
+		}
 	}
 	return done(a.Name(), OutcomeChanged, fmt.Sprintf("revoked from %s: %s", s.group, strings.Join(names, "; ")),
 		[]string{s.group}, map[string]any{"revoked_rule_ids": revoked}, undo)
