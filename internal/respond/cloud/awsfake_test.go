@@ -23,6 +23,7 @@ const testAccessKey = "AKIDCANOPYTEST000001"
 // awsCall is one request the AWS double received.
 type awsCall struct {
 	Service string // signing service from the SigV4 credential scope: ec2, iam, s3
+	Region  string // signing region from the credential scope
 	Op      string // query protocol: the Action parameter; S3: the REST operation name
 	Params  string // query protocol: the form parameters, sorted "k=v&…", unescaped
 	Method  string
@@ -109,7 +110,7 @@ func (f *awsFake) serve(w http.ResponseWriter, r *http.Request) {
 	if m == nil || m[1] != testAccessKey {
 		f.t.Errorf("request %s %s not signed with the test credential: Authorization=%q", r.Method, r.URL, r.Header.Get("Authorization"))
 	} else {
-		c.Service = m[3]
+		c.Region, c.Service = m[2], m[3]
 	}
 	switch {
 	case r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
