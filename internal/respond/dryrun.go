@@ -77,7 +77,8 @@ func (e *Engine) dryRun(ctx context.Context, pbs []*Playbook, rec Record) (DryRu
 		case pl.approval:
 			r.Outcome, r.Options = OutcomeApproval, pl.options
 		case pl.err != nil:
-			r.Outcome, r.Error = OutcomeError, pl.err.Error()
+			auto := pl.auto
+			r.Outcome, r.Error, r.Steps = OutcomeError, pl.err.Error(), &auto
 		default:
 			auto := pl.auto
 			r.Outcome, r.Steps = OutcomeAutomatic, &auto

@@ -222,9 +222,11 @@ func checkRecord(rec Record) error {
 // decide acts on one matching playbook.
 func (e *Engine) decide(ctx context.Context, p *Playbook, rec Record) (Decision, *Case, error) {
 	d := Decision{Playbook: p.ID}
-	if prev, err := e.previous(ctx, p, rec); err != nil {
+	prev, err := e.previous(ctx, p, rec)
+	if err != nil {
 		return Decision{}, nil, err
-	} else if prev != "" {
+	}
+	if prev != "" {
 		d.Outcome, d.Reason = OutcomeSkipped, "already handled by "+prev
 		return d, nil, e.audit(ctx, rec.Tenant, ActorSystem, ActionDecided, rec.Ref().String(), decidedDetails(rec, d))
 	}
@@ -256,11 +258,11 @@ func (e *Engine) decide(ctx context.Context, p *Playbook, rec Record) (Decision,
 			return Decision{}, nil, fmt.Errorf("create run: %w", err)
 		}
 		if c != nil {
-			if cs, err := e.linkCase(ctx, rec.Tenant, c.ID, ActorSystem, "run", run.ID); err != nil {
+			cs, err := e.linkCase(ctx, rec.Tenant, c.ID, ActorSystem, "run", run.ID)
+			if err != nil {
 				return Decision{}, nil, err
-			} else {
-				c = &cs
 			}
+			c = &cs
 		}
 		run, err := e.execute(ctx, run, true)
 		d.Run = &run
@@ -363,16 +365,17 @@ func (e *Engine) plan(ctx context.Context, p *Playbook, rec Record) (plan, error
 	switch {
 	case p.Approval.Always:
 		pl.approval, pl.reason = true, "the playbook always asks for approval"
-	case len(p.Steps) == 0:
-		pl.approval, pl.reason = true, "the playbook has only options"
 	case rec.Risk >= threshold:
 		pl.approval, pl.reason = true, fmt.Sprintf("risk %d is at or above the threshold %d", rec.Risk, threshold)
+	case len(p.Steps) == 0:
+		pl.approval, pl.reason = true, fmt.Sprintf("risk %d is below the threshold %d, but the playbook has only options", rec.Risk, threshold)
 	default:
 		auto, err := e.preview(ctx, rec, Option{ID: "steps", Title: p.Title, Steps: p.Steps})
 		if err != nil {
 			return plan{}, err
 		}
 		if bad := auto.Error(); bad != nil {
+			pl.auto = auto
 			pl.reason, pl.err = fmt.Sprintf("risk %d is below the threshold %d, but the steps do not fit the record", rec.Risk, threshold), bad
 			return pl, nil
 		}
@@ -679,14 +682,26 @@ func (e *Engine) Approve(ctx context.Context, tenant, id, option, by, note strin
 	if err != nil {
 		return Run{}, fmt.Errorf("respond: approve %s: %w", id, err)
 	}
+	// revert puts the approval back to pending when nothing was started
+	// (the audit record or the run could not be written), so that it can
+	// be decided again.
+	revert := func(cause error) error {
+		_, err := e.opts.Approvals.UpdateApproval(ctx, tenant, id, func(x *Approval) error {
+			if x.State == ApprovalApproved && x.Run == "" && x.DecidedBy == by {
+				x.State, x.Option, x.DecidedBy, x.Note, x.Decided = ApprovalPending, "", "", "", time.Time{}
+			}
+			return nil
+		})
+		return errors.Join(cause, err)
+	}
 	if err := e.audit(ctx, tenant, by, ActionApprovalApproved, "approval:"+id, map[string]any{
 		"record": a.Record.Ref().String(), "playbook": a.Playbook, "option": option, "note": note}); err != nil {
-		return Run{}, err
+		return Run{}, revert(err)
 	}
 	run := e.newRun(a.Record, a.Playbook, option, a.ID, ModeApproved, by, opt.Steps)
 	run.Case = a.Case
 	if err := e.opts.Runs.CreateRun(ctx, run); err != nil {
-		return Run{}, fmt.Errorf("respond: approve %s: create run: %w", id, err)
+		return Run{}, revert(fmt.Errorf("respond: approve %s: create run: %w", id, err))
 	}
 	if _, err := e.opts.Approvals.UpdateApproval(ctx, tenant, id, func(x *Approval) error {
 		x.Run = run.ID

@@ -56,7 +56,7 @@ func (a *notifyAction) Name() string { return NameNotify }
 
 func (a *notifyAction) Params() Schema {
 	return Schema{
-		{Name: "party", Default: "{{ .record.party }}", MaxLen: 256, Doc: "the party: provider, customer, vendor, or a notification policy's party id"},
+		{Name: "party", Required: true, Default: "{{ .record.party }}", MaxLen: 256, Doc: "the party: provider, customer, vendor, or a notification policy's party id"},
 		{Name: "party_name", Default: "{{ .record.party_name }}", MaxLen: 256, Doc: "the vendor's or provider's name, if any"},
 		{Name: "title", Default: "{{ .record.title }}", MaxLen: 500, Doc: "the notice's title"},
 		{Name: "body", MaxLen: 8000, Doc: "the notice's text"},

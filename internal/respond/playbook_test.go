@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // registry returns the built-in record actions, notify and the cloud
 // fakes.
-func registry(t *testing.T, mem *respondtest.Memory, n *respondtest.Notifier, calls *respondtest.Calls) *respond.Registry {
+func registry(t testing.TB, mem *respondtest.Memory, n *respondtest.Notifier, calls *respondtest.Calls) *respond.Registry {
 	t.Helper()
 	acts, err := respond.RecordActions(respond.RecordActionOptions{Records: mem, Cases: mem})
 	if err != nil {
