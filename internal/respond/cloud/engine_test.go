@@ -112,3 +112,62 @@ func TestEngineCompromisedKey(t *testing.T) {
 		t.Errorf("calls %v", ops)
 	}
 }
+
+// TestEnginePublicExposure approves the "revoke-rule" option of the
+// built-in contain-public-exposure playbook: its parameters are rendered
+// from the record's labels and entities (ports arrive as text), the bucket
+// is blocked and the rule revoked, and the rollback undoes both in reverse
+// order.
+func TestEnginePublicExposure(t *testing.T) {
+	f := newAWSFake(t).
+		on("GetPublicAccessBlock", awsReply{Status: 404, Body: s3ErrorXML("NoSuchPublicAccessBlockConfiguration", "none")}).
+		on("PutPublicAccessBlock", awsReply{}).
+		on("RevokeSecurityGroupIngress", ok("RevokeSecurityGroupIngress", revokeOK)).
+		on("AuthorizeSecurityGroupIngress", ok("AuthorizeSecurityGroupIngress", "<return>true</return>")).
+		on("DeletePublicAccessBlock", awsReply{Status: 204})
+	e := engineWith(t, f)
+	rec := respond.Record{
+		Tenant: testTenant, Kind: respond.KindIncident, ID: "43", Title: "Public bucket and open SSH", Risk: 75, Severity: "high",
+		Entities: []correlate.Entity{
+			{Kind: "resource", Value: "arn:aws:s3:::exposed-logs"},
+			{Kind: "resource", Value: "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0123456789abcdef0"},
+			{Kind: "host", Value: "i-0aaaaaaaaaaaaaaa1"},
+		},
+		Labels: []string{"internet_exposed", "open_port=22", "open_cidr=0.0.0.0/0"},
+		Party:  "customer",
+	}
+	ev, err := e.Evaluate(bg, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ev.Decisions, func(d respond.Decision) bool { return d.Playbook == "contain-public-exposure" })
+	if i < 0 || ev.Decisions[i].Approval == nil {
+		t.Fatalf("no approval for contain-public-exposure: %+v", ev.Decisions)
+	}
+	apr := ev.Decisions[i].Approval
+	for _, o := range apr.Options {
+		if err := o.Error(); err != nil {
+			t.Errorf("option %s does not fit the record: %v", o.ID, err)
+		}
+	}
+	run, err := e.Approve(bg, testTenant, apr.ID, "revoke-rule", "analyst@example.com", "")
+	if err != nil {
+		t.Fatalf("Approve: %v", err)
+	}
+	if run.State != respond.RunCompleted {
+		t.Fatalf("run %s: %+v", run.State, run.Steps)
+	}
+	if _, err := e.Rollback(bg, testTenant, run.ID, "analyst@example.com"); err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	want := []string{"GetPublicAccessBlock", "PutPublicAccessBlock", "RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress", "DeletePublicAccessBlock"}
+	if got := f.ops(); !slices.Equal(got, want) {
+		t.Fatalf("calls %v, want %v", got, want)
+	}
+	if got := f.call(2).Params; got != "Action=RevokeSecurityGroupIngress&GroupId=sg-0123456789abcdef0&IpPermissions.1.FromPort=22&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0/0&IpPermissions.1.ToPort=22&Version=2016-11-15" {
+		t.Errorf("revoke request %s", got)
+	}
+	if c := f.call(1); c.Path != "/exposed-logs" {
+		t.Errorf("put on %s", c.Path)
+	}
+}
