@@ -1,5 +1,7 @@
 package datagrade
 
+import "strings"
+
 // Detectors of identifiers with a fixed layout: resident identity numbers,
 // unified social credit codes, payment cards, IMEIs, mobile numbers, passport
 // and permit numbers. None of them allocates.
@@ -85,14 +87,22 @@ var usccValue = func() (t [256]int8) {
 
 var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
-// matchUSCC checks an 18-character unified social credit code.
+// usccTypes lists, per registration authority (the first character), the
+// entity types (the second character) GB 32100 allocates.
+var usccTypes = [256]string{
+	'1': "1239", '2': "19", '3': "123459", '4': "19", '5': "1239", '6': "129",
+	'7': "129", '8': "19", '9': "123", 'A': "19", 'N': "12349", 'Y': "1",
+}
+
+// matchUSCC checks an 18-character unified social credit code: authority
+// and entity type, a known province in the region code, the GB 32100 check
+// character. The subject identifier (characters 9–17) is an organisation
+// code (GB 11714) with its own check character: when it is valid the
+// confidence is higher; an all-digit value needs it, because 18-digit
+// numbers (identity numbers, order numbers) are common and pass the GB 32100
+// check one time in 31.
 func matchUSCC(s string, _ *env) uint8 {
-	switch c := s[0]; {
-	case c >= '1' && c <= '9', c == 'A', c == 'N', c == 'Y':
-	default:
-		return 0
-	}
-	if c := s[1]; c < '1' || c > '9' {
+	if strings.IndexByte(usccTypes[s[0]], s[1]) < 0 {
 		return 0
 	}
 	for i := 2; i < 8; i++ {
@@ -103,24 +113,27 @@ func matchUSCC(s string, _ *env) uint8 {
 	if !provinces[num2(s, 2)] {
 		return 0
 	}
-	sum := 0
+	sum, letters := 0, false
 	for i := 0; i < 17; i++ {
 		v := usccValue[s[i]]
 		if v < 0 {
 			return 0
 		}
+		letters = letters || v > 9
 		sum += int(v) * usccWeights[i]
 	}
 	want := (31 - sum%31) % 31
-	if v := usccValue[s[17]]; int(v) != want {
+	v := usccValue[s[17]]
+	if int(v) != want {
 		return 0
 	}
-	// The subject identifier (characters 9–17) is an organisation code
-	// (GB 11714) with its own check character.
-	if orgCodeValid(s[8:17]) {
+	switch {
+	case orgCodeValid(s[8:17]):
 		return 98
+	case letters || v > 9:
+		return 85
 	}
-	return 85
+	return 0
 }
 
 var orgWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}
@@ -203,18 +216,27 @@ func luhn[T string | []byte](d T) bool {
 	return sum%10 == 0
 }
 
-// cardIssuer returns a confidence for the issuer prefix of a card number,
-// 0 for an unknown prefix.
+// cardIssuer returns a confidence for the issuer prefix and length of a
+// card number, 0 for an unknown prefix or a length the issuer does not use.
+// China UnionPay numbers have 16 to 19 digits; the international schemes
+// (and 60 domestic BINs) use 16 or 19, Mastercard only 16. Keeping 17 and
+// 18 digits to UnionPay keeps 18-digit identity numbers from passing as
+// cards one time in ten.
 func cardIssuer(d []byte) uint8 {
 	p2 := int(d[0]-'0')*10 + int(d[1]-'0')
 	p4 := p2*100 + int(d[2]-'0')*10 + int(d[3]-'0')
+	n := len(d)
 	switch {
 	case p2 == 62 || p2 == 81: // China UnionPay
 		return 92
+	case n == 17 || n == 18:
+		return 0
 	case d[0] == '4': // Visa
 		return 90
 	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720: // Mastercard
-		return 90
+		if n == 16 {
+			return 90
+		}
 	case p4 >= 3528 && p4 <= 3589: // JCB
 		return 90
 	case p4 == 6011, p2 == 65, p4 >= 6440 && p4 <= 6499: // Discover

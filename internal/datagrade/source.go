@@ -148,7 +148,7 @@ func (r *sliceRows) Next() bool {
 	r.i++
 	return true
 }
-func (r *sliceRows) Columns() []string          { return r.cols }
-func (r *sliceRows) Values() []string           { return r.rows[r.i-1] }
-func (r *sliceRows) Err() error                 { return r.err }
+func (r *sliceRows) Columns() []string         { return r.cols }
+func (r *sliceRows) Values() []string          { return r.rows[r.i-1] }
+func (r *sliceRows) Err() error                { return r.err }
 func (r *sliceRows) Count() (n int64, ok bool) { return r.count, r.exact }
