@@ -31,8 +31,50 @@ type detStat struct {
 	matches  int
 	inText   int
 	confSum  int
-	distinct map[uint64]struct{}
+	distinct freq
 	examples []string
+}
+
+// freq counts how often each value (by hash) was seen.
+type freq map[uint64]uint32
+
+func (f freq) add(v string) {
+	if len(f) < distinctCapacity {
+		f[xxhash.Sum64String(v)]++
+	}
+}
+
+// distinctStats returns the number of distinct values and of values seen
+// once and twice.
+type distinctStats struct{ d, f1, f2 int }
+
+func (f freq) stats() distinctStats {
+	s := distinctStats{d: len(f)}
+	for _, n := range f {
+		switch n {
+		case 1:
+			s.f1++
+		case 2:
+			s.f2++
+		}
+	}
+	return s
+}
+
+// estimate scales the distinct count of a sample of n rows to a table of
+// total rows: the bias-corrected Chao1 estimate d + f1(f1−1)/(2(f2+1)),
+// capped by linear scaling d·total/n (right when every value is unique) and
+// by total. A sample that is the whole table gives d.
+func (s distinctStats) estimate(n int, total float64) float64 {
+	if s.d == 0 || n <= 0 {
+		return 0
+	}
+	if total <= float64(n) {
+		return float64(s.d)
+	}
+	linear := float64(s.d) * total / float64(n)
+	chao := float64(s.d) + float64(s.f1)*float64(s.f1-1)/(2*float64(s.f2+1))
+	return min(linear, chao, total)
 }
 
 // columnAcc accumulates one column.
@@ -46,7 +88,7 @@ type columnAcc struct {
 	nonEmpty   int
 	freeText   int
 	stats      []detStat // per detector
-	allDistinc map[uint64]struct{}
+	allDistinc freq      // every value, for columns named like identifiers
 }
 
 // tableAcc accumulates one table.
@@ -103,7 +145,7 @@ func (c *classifier) newColumn(name string) *columnAcc {
 		}
 	}
 	if a.identHint {
-		a.allDistinc = map[uint64]struct{}{}
+		a.allDistinc = freq{}
 	}
 	return a
 }
@@ -138,8 +180,8 @@ func (a *columnAcc) value(c *classifier, v string) {
 		v = v[:c.maxValue]
 	}
 	a.nonEmpty++
-	if a.allDistinc != nil && len(a.allDistinc) < distinctCapacity {
-		a.allDistinc[xxhash.Sum64String(v)] = struct{}{}
+	if a.allDistinc != nil {
+		a.allDistinc.add(v)
 	}
 	matched := false
 	for _, k := range a.dets {
@@ -258,11 +300,9 @@ func (a *columnAcc) hit(c *classifier, k int, conf uint8, v string, inText bool)
 	}
 	if c.cats.list[c.cats.forDetector(k)].Identifies {
 		if s.distinct == nil {
-			s.distinct = map[uint64]struct{}{}
+			s.distinct = freq{}
 		}
-		if len(s.distinct) < distinctCapacity {
-			s.distinct[xxhash.Sum64String(v)] = struct{}{}
-		}
+		s.distinct.add(v)
 	}
 }
 
@@ -273,7 +313,7 @@ type candidate struct {
 	byValues     bool
 	ratio        float64
 	needsContext bool // stands only on a weak hint
-	distinctRows float64
+	distinct     distinctStats
 }
 
 // finish turns the accumulated counts into the table's result.
@@ -330,12 +370,12 @@ func (t *tableAcc) finish(name, kind string, count int64, exact bool, size int64
 		}
 		records = math.Max(records, frac*est)
 		if cat.Identifies {
-			individuals = math.Max(individuals, cd.distinctRows/rows*est)
+			individuals = math.Max(individuals, cd.distinct.estimate(t.rows, est))
 		}
 		if cat.Sensitive {
 			sensitiveFrac = math.Max(sensitiveFrac, frac)
 			if cat.Identifies {
-				sensitiveIdent = math.Max(sensitiveIdent, cd.distinctRows/rows*est)
+				sensitiveIdent = math.Max(sensitiveIdent, cd.distinct.estimate(t.rows, est))
 			}
 		}
 	}
@@ -385,8 +425,8 @@ func (a *columnAcc) candidates(cats *Categories) []candidate {
 		}
 		cd := candidate{Hit: Hit{Column: a.name, Category: cat.ID, Sampled: a.nonEmpty, Confidence: conf, Basis: "name"}, cat: ci, needsContext: h == 1}
 		if cat.Identifies && a.allDistinc != nil {
-			cd.Distinct = len(a.allDistinc)
-			cd.distinctRows = float64(len(a.allDistinc))
+			cd.distinct = a.allDistinc.stats()
+			cd.Distinct = cd.distinct.d
 		}
 		out = append(out, cd)
 	}
@@ -404,7 +444,7 @@ func (a *columnAcc) valueCandidate(cats *Categories, ci int) (candidate, bool) {
 	hint := a.hinted[ci]
 	cd := candidate{Hit: Hit{Column: a.name, Category: cat.ID, Sampled: a.nonEmpty}, cat: ci, byValues: true}
 	confSum, inText, confirmed, weakOnly := 0, 0, false, false
-	distinct := map[uint64]struct{}{}
+	distinct := freq{}
 	for _, name := range cat.Detectors {
 		k := detectorIndex[name]
 		s := &a.stats[k]
@@ -436,8 +476,8 @@ func (a *columnAcc) valueCandidate(cats *Categories, ci int) (candidate, bool) {
 		cd.Matches += s.matches
 		confSum += s.confSum
 		inText += s.inText
-		for h := range s.distinct {
-			distinct[h] = struct{}{}
+		for h, n := range s.distinct {
+			distinct[h] += n
 		}
 		for _, ex := range s.examples {
 			if len(cd.Examples) < maxExamples {
@@ -450,8 +490,8 @@ func (a *columnAcc) valueCandidate(cats *Categories, ci int) (candidate, bool) {
 	}
 	cd.Matches = min(cd.Matches, a.nonEmpty)
 	cd.ratio = float64(cd.Matches) / float64(a.nonEmpty)
-	cd.Distinct = len(distinct)
-	cd.distinctRows = float64(len(distinct))
+	cd.distinct = distinct.stats()
+	cd.Distinct = cd.distinct.d
 	conf := confSum / max(cd.Matches, 1)
 	switch {
 	case hint > 0:

@@ -73,7 +73,7 @@ type Hit struct {
 	// text), "name" (the column name alone).
 	Basis string `json:"basis"`
 	// Examples are at most two masked examples (see [Mask]).
-	Examples []string `json:"examples,omitempty"`
+	Examples []string `json:"masked_examples,omitempty"`
 	// EstimatedRecords scales Matches (or Sampled, for a name-only hit) to
 	// the whole table.
 	EstimatedRecords int64 `json:"estimated_records"`
