@@ -54,9 +54,11 @@ type Catalogue struct {
 type CatalogueEntry struct {
 	ID     string `yaml:"id"`
 	Name   string `yaml:"name"`
-	Level  Level  `yaml:"level"`
+	Level  Level  `yaml:"-"`
 	Reason string `yaml:"reason"`
-	Match  struct {
+	// LevelName is the level as written ("important", "core", "重要数据").
+	LevelName string `yaml:"level"`
+	Match     struct {
 		Stores         []string `yaml:"stores"`
 		Tables         []string `yaml:"tables"`
 		Columns        []string `yaml:"columns"`
@@ -122,8 +124,15 @@ func LoadCatalogue(name string, r io.Reader, cats *Categories) (*Catalogue, erro
 		if strings.TrimSpace(e.Reason) == "" {
 			add("reason", "missing: say why the data is designated (clause, decision)")
 		}
-		if e.Level != LevelImportant && e.Level != LevelCore {
-			add("level", "%s; a catalogue designates important or core data", showLevel(e.Level))
+		switch l, err := ParseLevel(e.LevelName); {
+		case e.LevelName == "":
+			add("level", "missing (important or core)")
+		case err != nil:
+			add("level", "%v", err)
+		case l != LevelImportant && l != LevelCore:
+			add("level", "%s: a catalogue designates important or core data", l)
+		default:
+			e.Level = l
 		}
 		m := &e.Match
 		if len(m.Stores)+len(m.Tables)+len(m.Columns)+len(m.Categories) == 0 && m.MinIndividuals == 0 && m.MinRecords == 0 {
@@ -155,13 +164,6 @@ func LoadCatalogue(name string, r io.Reader, cats *Categories) (*Catalogue, erro
 	}
 	c.Entries = f.Entries
 	return c, nil
-}
-
-func showLevel(l Level) string {
-	if l == LevelUnknown {
-		return "missing"
-	}
-	return l.String()
 }
 
 // globRegexp compiles a pattern in which '*' matches any run of characters,

@@ -168,7 +168,7 @@ func (g *Grader) levelFor(object, degree string) (Level, []Step) {
 					Detail: fmt.Sprintf("%s: no harm → %s", obj.ZH, s.Level.ZH()), Source: g.ref.Standard + " levels[general].sublevels (" + s.Level.String() + ")"}}
 			}
 		}
-		return g.policy.UnclassifiedLevel, nil
+		return g.policy.unclassified, nil
 	}
 	cell, _ := g.ref.Cell(object, degree)
 	class := cell.Class
@@ -217,7 +217,7 @@ func (g *Grader) levelFor(object, degree string) (Level, []Step) {
 		}
 	}
 	if pick == nil {
-		return g.policy.UnclassifiedLevel, steps
+		return g.policy.unclassified, steps
 	}
 	steps = append(steps, Step{Rule: "sublevel", Level: pick.Level, Unverified: pick.Unverified,
 		Detail: fmt.Sprintf("一般数据 with %s %s → %s%s", obj.ZH, deg.ZH, pick.Level.ZH(), note),
@@ -292,7 +292,7 @@ func (g *Grader) Grade(res *Result) *Assessment {
 		}
 	}
 	if best == LevelUnknown {
-		best = g.policy.UnclassifiedLevel
+		best = g.policy.unclassified
 		a.Steps = append(a.Steps, Step{Rule: "unclassified", Level: best,
 			Detail: "no table was read: the policy's level for unclassified data", Source: g.policySource("unclassified_level")})
 	}
@@ -402,7 +402,7 @@ func (g *Grader) gradeTable(store Store, t *TableResult) TableGrade {
 		best = max(best, s.Level)
 	}
 	if best == LevelUnknown {
-		best = g.policy.UnclassifiedLevel
+		best = g.policy.unclassified
 		tg.Steps = append(tg.Steps, Step{Rule: "unclassified", Level: best,
 			Detail: "no graded category and no designation: the policy's level for unclassified data",
 			Source: g.policySource("unclassified_level")})

@@ -24,14 +24,15 @@ var policyYAML []byte
 // (data/grading-policy.yaml), not values of the standard. A Policy is
 // read-only once loaded.
 type Policy struct {
-	SchemaVersion     int               `yaml:"schema_version"`
-	MinConfidence     int               `yaml:"min_confidence"`
-	UnclassifiedLevel Level             `yaml:"unclassified_level"`
-	Impacts           []Impact          `yaml:"impacts"`
-	ScaleRules        []ScaleRule       `yaml:"scale_rules"`
-	DecisionOverrides []CellOverride    `yaml:"decision_overrides"`
-	FloorRules        bool              `yaml:"floor_rules"`
-	SensitiveOverride map[string]bool   `yaml:"sensitive_overrides"`
+	SchemaVersion     int             `yaml:"schema_version"`
+	MinConfidence     int             `yaml:"min_confidence"`
+	Unclassified      string          `yaml:"unclassified_level"`
+	Impacts           []Impact        `yaml:"impacts"`
+	ScaleRules        []ScaleRule     `yaml:"scale_rules"`
+	DecisionOverrides []CellOverride  `yaml:"decision_overrides"`
+	FloorRules        bool            `yaml:"floor_rules"`
+	SensitiveOverride map[string]bool `yaml:"sensitive_overrides"`
+	unclassified      Level
 	name              string            // file the policy came from
 	impactByClass     map[string]Impact // data class → impact
 }
@@ -110,8 +111,10 @@ func parsePolicy(name string, data []byte, base *Policy, ref *Reference, cats *C
 	if p.MinConfidence < 1 || p.MinConfidence > 100 {
 		d.add("$.min_confidence", "", "min_confidence", "%d; want 1–100", p.MinConfidence)
 	}
-	if p.UnclassifiedLevel == LevelUnknown {
-		d.add("$.unclassified_level", "", "unclassified_level", "missing")
+	if l, err := ParseLevel(p.Unclassified); err != nil {
+		d.add("$.unclassified_level", "", "unclassified_level", "%v", err)
+	} else {
+		p.unclassified = l
 	}
 	checkObjDeg := func(path, where, obj, deg string) {
 		if _, ok := ref.Object(obj); !ok {
@@ -184,6 +187,9 @@ func parsePolicy(name string, data []byte, base *Policy, ref *Reference, cats *C
 	}
 	return &p, nil
 }
+
+// UnclassifiedLevel returns the level of data in which nothing was found.
+func (p *Policy) UnclassifiedLevel() Level { return p.unclassified }
 
 // Name returns the file the policy was loaded from.
 func (p *Policy) Name() string { return p.name }

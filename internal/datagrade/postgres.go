@@ -1,9 +1,12 @@
 package datagrade
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -111,17 +114,29 @@ WHERE t.table_type = 'BASE TABLE'
   AND c.table_schema NOT LIKE 'pg\_toast%'
 ORDER BY c.table_schema, c.table_name, c.ordinal_position`
 
+// pgDeniedQuery lists the tables the role may not read: information_schema
+// hides them, and a scan must say what it could not see.
+const pgDeniedQuery = `SELECT n.nspname, c.relname
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\_toast%'
+  AND NOT has_table_privilege(c.oid, 'SELECT')
+ORDER BY 1, 2`
+
+// pgTables lists the readable base tables with their columns, and the
+// unreadable ones (denied), sorted by schema and name.
 func pgTables(ctx context.Context, tx pgx.Tx) ([]sqlTable, error) {
 	rows, err := tx.Query(ctx, pgTablesQuery)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []sqlTable
 	for rows.Next() {
 		var schema, table, column string
 		var est int64
 		if err := rows.Scan(&schema, &table, &column, &est); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		if n := len(out); n == 0 || out[n-1].schema != schema || out[n-1].name != table {
@@ -129,7 +144,36 @@ func pgTables(ctx context.Context, tx pgx.Tx) ([]sqlTable, error) {
 		}
 		out[len(out)-1].columns = append(out[len(out)-1].columns, column)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	denied, err := tx.Query(ctx, pgDeniedQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer denied.Close()
+	seen := map[[2]string]bool{}
+	for _, t := range out {
+		seen[[2]string{t.schema, t.name}] = true
+	}
+	for denied.Next() {
+		var t sqlTable
+		if err := denied.Scan(&t.schema, &t.name); err != nil {
+			return nil, err
+		}
+		if !seen[[2]string{t.schema, t.name}] {
+			t.denied = true
+			out = append(out, t)
+		}
+	}
+	if err := denied.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b sqlTable) int {
+		return cmp.Or(cmp.Compare(a.schema, b.schema), cmp.Compare(a.name, b.name))
+	})
+	return out, nil
 }
 
 // pgCountQuery returns count(*) for t, or "" when the planner's estimate
@@ -168,6 +212,10 @@ func pgSampleQuery(t sqlTable, n int, tablesample bool) string {
 
 func pgSample(ctx context.Context, tx pgx.Tx, t sqlTable, n int) *pgRows {
 	r := &pgRows{cols: t.columns, count: t.estimate, vals: make([]string, len(t.columns))}
+	if t.denied {
+		r.err = errors.New("permission denied: the role may not SELECT from the table")
+		return r
+	}
 	if q := pgCountQuery(t, n); q != "" {
 		if err := tx.QueryRow(ctx, q).Scan(&r.count); err != nil {
 			r.err = fmt.Errorf("count: %w", err)

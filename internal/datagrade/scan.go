@@ -83,7 +83,9 @@ func (s *Scanner) Scan(ctx context.Context, src Source) (*Result, error) {
 			}
 		}
 		// columns known only from the header (no rows)
-		acc.column(len(rows.Columns())-1, rows.Columns())
+		if cols := rows.Columns(); len(cols) > 0 {
+			acc.column(len(cols)-1, cols)
+		}
 		n, exact := rows.Count()
 		tr := acc.finish(t.Name, t.Kind, n, exact, t.SizeBytes, t.Scale)
 		if err := rows.Err(); err != nil {

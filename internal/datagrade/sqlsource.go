@@ -35,6 +35,7 @@ type sqlTable struct {
 	schema, name string
 	estimate     int64 // -1 unknown
 	columns      []string
+	denied       bool // listed in the catalogue but not readable
 }
 
 func (t sqlTable) display() string {
