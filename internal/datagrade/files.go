@@ -226,8 +226,9 @@ type fileRows struct {
 	rows  int
 	eof   bool
 	err   error
-	// for formats whose reader knows its own offset
-	offset func() int64
+	// consumed returns the bytes of the file the rows read so far took,
+	// not counting read-ahead; nil means the bytes read from the file.
+	consumed func() int64
 }
 
 // errRows is Rows that yields nothing but err.
@@ -270,8 +271,8 @@ func (r *fileRows) Count() (int64, bool) {
 		return int64(r.rows), true
 	}
 	consumed := r.cr.n
-	if r.offset != nil {
-		consumed = r.offset()
+	if r.consumed != nil {
+		consumed = r.consumed()
 	}
 	if consumed <= 0 || r.size <= 0 {
 		return int64(r.rows), false
@@ -290,8 +291,10 @@ func (r *fileRows) fail(err error) bool {
 
 func (r *fileRows) csv(tsv bool) {
 	br := bufio.NewReader(r.cr)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
+	var bom int64
+	if head, _ := br.Peek(3); bytes.Equal(head, []byte{0xEF, 0xBB, 0xBF}) {
+		n, _ := br.Discard(3)
+		bom = int64(n)
 	}
 	cr := csv.NewReader(br)
 	if tsv {
@@ -306,7 +309,7 @@ func (r *fileRows) csv(tsv bool) {
 		return
 	}
 	r.cols = slices.Clone(head)
-	r.offset = cr.InputOffset
+	r.consumed = func() int64 { return cr.InputOffset() + bom }
 	r.next = func() bool {
 		rec, err := cr.Read()
 		if err != nil {
@@ -326,6 +329,8 @@ func (r *fileRows) text() {
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	r.cols = []string{"line"}
 	r.vals = make([]string, 1)
+	var used int64
+	r.consumed = func() int64 { return used }
 	r.next = func() bool {
 		if !sc.Scan() {
 			if err := sc.Err(); err != nil {
@@ -333,6 +338,7 @@ func (r *fileRows) text() {
 			}
 			return r.fail(io.EOF)
 		}
+		used += int64(len(sc.Bytes())) + 1
 		r.vals[0] = sc.Text()
 		return true
 	}
@@ -406,9 +412,12 @@ func (r *fileRows) jsonLines() {
 	br := bufio.NewReaderSize(r.cr, 64<<10)
 	fl := &flattener{r: r, index: map[string]int{}}
 	line := 0
+	var used int64
+	r.consumed = func() int64 { return used }
 	r.next = func() bool {
 		for {
 			b, err := br.ReadBytes('\n')
+			used += int64(len(b))
 			if len(bytes.TrimSpace(b)) == 0 {
 				if err != nil {
 					return r.fail(err)
@@ -432,7 +441,7 @@ func (r *fileRows) jsonDoc() {
 	dec := json.NewDecoder(r.cr)
 	dec.UseNumber()
 	fl := &flattener{r: r, index: map[string]int{}}
-	r.offset = dec.InputOffset
+	r.consumed = dec.InputOffset
 	started, array, done := false, false, false
 	r.next = func() bool {
 		if done {

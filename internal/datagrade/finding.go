@@ -220,11 +220,11 @@ func (a *Assessment) Finding(opts FindingOptions) *ocsf.DataSecurityFinding {
 		}
 		f.Databucket = b
 	default:
-		typeID := ocsf.FileTypeFolder
+		file := &ocsf.File{Name: a.Store.Name, Path: strings.TrimPrefix(a.Store.UID, "file://"), Type: "Folder", TypeID: ocsf.FileTypeFolder}
 		if a.Store.Kind == KindArchive {
-			typeID = ocsf.FileTypeRegular
+			file.Type, file.TypeID, file.Desc = "Regular File", ocsf.FileTypeRegular, a.Store.Type+" archive"
 		}
-		f.File = &ocsf.File{Name: a.Store.Name, Path: strings.TrimPrefix(a.Store.UID, "file://"), Type: a.Store.Type, TypeID: typeID}
+		f.File = file
 	}
 	f.AddUnmapped(UnmappedKey, a.unmapped(res))
 	return f

@@ -188,3 +188,20 @@ func pgType(t string) string {
 	}
 	return t
 }
+
+// memSource is a Source over tables held in memory.
+type memSource struct {
+	store  Store
+	tables []fixtureTable
+}
+
+func (m *memSource) Store() Store { return m.store }
+func (m *memSource) Close() error { return nil }
+func (m *memSource) Tables(ctx context.Context, b Budget, fn func(Table, Rows) error) error {
+	for _, t := range m.tables {
+		if err := fn(Table{Name: t.name, Kind: "table"}, &sliceRows{cols: t.cols, rows: t.rows, count: int64(len(t.rows)), exact: true}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
