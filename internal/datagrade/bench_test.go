@@ -1,8 +1,10 @@
 package datagrade
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // benchTable returns a row generator for a customers-like table whose
@@ -37,6 +39,38 @@ func BenchmarkClassify1M(b *testing.B) {
 		res := t.finish("customers", "table", n, true, 0, 1)
 		if len(res.Hits) < 4 {
 			b.Fatalf("hits %+v", res.Hits)
+		}
+	}
+	b.ReportMetric(float64(n*len(cols))*float64(b.N)/b.Elapsed().Seconds(), "values/s")
+}
+
+// BenchmarkSQLiteScan1M scans a 1,000,000-row, 8-column SQLite table whole
+// (the budget raised to a million rows): driver, RawBytes rows and
+// detectors together, on one goroutine. Creating the table takes a few
+// seconds and is not timed.
+func BenchmarkSQLiteScan1M(b *testing.B) {
+	cols, row := benchTable()
+	const n = 1_000_000
+	ft := fixtureTable{name: "customers", cols: cols, types: []string{"INTEGER", "TEXT", "TEXT", "TEXT", "TEXT", "NUMERIC", "TEXT", "TEXT"}}
+	for i := 0; i < n; i++ {
+		ft.rows = append(ft.rows, row(i))
+	}
+	src, err := NewSQLiteSource(writeSQLite(b, []fixtureTable{ft}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	ft.rows = nil
+	s, _ := NewScanner(Options{Budget: Budget{RowsPerTable: n}, Now: func() time.Time { return testNow }})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := s.Scan(context.Background(), src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Tables[0].SampledRows != n {
+			b.Fatalf("%d rows read", res.Tables[0].SampledRows)
 		}
 	}
 	b.ReportMetric(float64(n*len(cols))*float64(b.N)/b.Elapsed().Seconds(), "values/s")
