@@ -69,7 +69,13 @@ func (a *Assessment) Finding(opts FindingOptions) *ocsf.DataSecurityFinding {
 	if at.IsZero() {
 		at = res.Finished
 	}
-	cats := BuiltinCategories()
+	cats, ref := a.cats, a.ref
+	if cats == nil {
+		cats = BuiltinCategories()
+	}
+	if ref == nil {
+		ref = BuiltinReference()
+	}
 	f := &ocsf.DataSecurityFinding{}
 	f.SetClass(ocsf.ClassDataSecurityFinding, ocsf.ActivityCreate, "")
 	f.SetSeverity(severityOf(a.Level), "")
@@ -81,12 +87,12 @@ func (a *Assessment) Finding(opts FindingOptions) *ocsf.DataSecurityFinding {
 	if a.Store.Provider != "" {
 		f.SetCloud(&ocsf.Cloud{Provider: a.Store.Provider, Region: a.Store.Region})
 	}
-	levelText := fmt.Sprintf("%s (%s %s)", a.Level.ZH(), BuiltinReference().Standard, a.Level)
+	levelText := fmt.Sprintf("%s (%s %s)", a.Level.ZH(), ref.Standard, a.Level)
 	f.FindingInfo = ocsf.FindingInfo{
 		UID:          "datagrade:" + a.Store.UID,
-		Title:        fmt.Sprintf("%s: %s in %s %s", BuiltinReference().Standard, a.Level.ZH(), a.Store.Type, a.Store.Name),
+		Title:        fmt.Sprintf("%s: %s in %s %s", ref.Standard, a.Level.ZH(), a.Store.Type, a.Store.Name),
 		Desc:         a.summary(),
-		Types:        []string{"Data Classification", BuiltinReference().Standard},
+		Types:        []string{"Data Classification", ref.Standard},
 		Analytic:     ocsf.NewAnalytic(ocsf.AnalyticTypeRule, "gbt43697-grading", "GB/T 43697-2024 data grading"),
 		CreatedTime:  ocsf.Millis(at),
 		LastSeenTime: ocsf.Millis(res.Finished),
@@ -102,7 +108,7 @@ func (a *Assessment) Finding(opts FindingOptions) *ocsf.DataSecurityFinding {
 		DetectionSystem:      "Data Discovery & Classification",
 		DataLifecycleStateID: ocsf.DataLifecycleAtRest,
 		DataLifecycleState:   "Data at-Rest",
-		Policy:               &ocsf.Policy{UID: BuiltinReference().Standard, Name: BuiltinReference().TitleZH, Desc: "grading policy " + a.Policy},
+		Policy:               &ocsf.Policy{UID: ref.Standard, Name: ref.TitleZH, Desc: "grading policy " + a.Policy},
 		ClassifierDetails:    &ocsf.ClassifierDetails{Name: "Canopy datagrade", Type: "Pattern, checksum and column-name classifier", UID: "datagrade"},
 		StatusID:             ocsf.ClassificationStatusComplete,
 		Status:               "Complete",
@@ -226,7 +232,7 @@ func (a *Assessment) Finding(opts FindingOptions) *ocsf.DataSecurityFinding {
 		}
 		f.File = file
 	}
-	f.AddUnmapped(UnmappedKey, a.unmapped(res))
+	f.AddUnmapped(UnmappedKey, a.unmapped(res, ref))
 	return f
 }
 
@@ -272,7 +278,7 @@ func (a *Assessment) summary() string {
 }
 
 // unmapped is the unmapped.gbt43697 object.
-func (a *Assessment) unmapped(res *Result) map[string]any {
+func (a *Assessment) unmapped(res *Result, ref *Reference) map[string]any {
 	tables := make([]map[string]any, 0, len(a.Tables))
 	for i, t := range a.Tables {
 		m := map[string]any{
@@ -294,7 +300,7 @@ func (a *Assessment) unmapped(res *Result) map[string]any {
 		tables = append(tables, m)
 	}
 	out := map[string]any{
-		"standard":              BuiltinReference().Standard,
+		"standard":              ref.Standard,
 		"level":                 a.Level.String(),
 		"level_zh":              a.Level.ZH(),
 		"class":                 a.Level.Class(),

@@ -38,6 +38,9 @@ type Assessment struct {
 	Catalogues []string `json:"catalogues,omitempty"`
 	// Scan is the scan result graded.
 	Scan *Result `json:"-"`
+
+	ref  *Reference // what the grader used, for Finding
+	cats *Categories
 }
 
 // TableGrade is the grade of one table, file or object.
@@ -227,7 +230,7 @@ func (g *Grader) levelFor(object, degree string) (Level, []Step) {
 
 // Grade grades a scan result.
 func (g *Grader) Grade(res *Result) *Assessment {
-	a := &Assessment{Store: res.Store, Scan: res, Policy: g.policy.name, Level: LevelUnknown}
+	a := &Assessment{Store: res.Store, Scan: res, Policy: g.policy.name, Level: LevelUnknown, ref: g.ref, cats: g.cats}
 	for _, c := range g.catalogues {
 		a.Catalogues = append(a.Catalogues, c.Name)
 	}

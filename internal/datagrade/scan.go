@@ -71,10 +71,7 @@ func (s *Scanner) Scan(ctx context.Context, src Source) (*Result, error) {
 		}
 		tables++
 		acc := cls.newTable()
-		for rows.Next() {
-			if acc.rows >= s.budget.RowsPerTable {
-				break
-			}
+		for acc.rows < s.budget.RowsPerTable && rows.Next() {
 			acc.row(rows.Columns(), rows.Values())
 			if acc.rows%256 == 0 {
 				if err := ctx.Err(); err != nil {
