@@ -15,13 +15,18 @@ import (
 
 // Detection thresholds.
 const (
-	maxExamples      = 2
-	minTokenLen      = 6
-	freeTextMinLen   = 20
-	confNameOnly     = 45 // a hint, but values that do not match the category's detectors
-	confNameStrong   = 70 // a strong hint on a category found by name (or hint_suffices)
-	confNameWeak     = 55 // the same with a weak hint, in a table with personal information
-	valuesBeatNames  = 0.5
+	maxExamples     = 2
+	minTokenLen     = 6
+	freeTextMinLen  = 20
+	confNameOnly    = 45 // a hint, but values that do not match the category's detectors
+	confNameStrong  = 70 // a strong hint on a category found by name (or hint_suffices)
+	confNameWeak    = 55 // the same with a weak hint, in a table with personal information
+	valuesBeatNames = 0.5
+	// minEstimateConf is the confidence a hit needs to count in a table's
+	// record and individual estimates: the default policy's
+	// min_confidence, so that name-only hits (45) and version-like IP
+	// addresses (40) do not inflate them.
+	minEstimateConf  = 50
 	hintedMinRatio   = 0.1 // share of matches a hinted column needs for a shape-only detector
 	distinctCapacity = 1 << 16
 )
@@ -365,7 +370,7 @@ func (t *tableAcc) finish(name, kind string, count int64, exact bool, size int64
 		frac := math.Min(float64(n)/rows, 1)
 		cd.EstimatedRecords = int64(math.Round(frac * est))
 		res.Hits = append(res.Hits, cd.Hit)
-		if cd.Confidence < confNameOnly+1 || !cat.IsPI() {
+		if cd.Confidence < minEstimateConf || !cat.IsPI() {
 			continue
 		}
 		records = math.Max(records, frac*est)

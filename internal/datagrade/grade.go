@@ -336,8 +336,13 @@ func (g *Grader) gradeTable(store Store, t *TableResult) TableGrade {
 		byClass[cl] = append(byClass[cl], fmt.Sprintf("%s in %s", c.ID, strings.Join(cols, ", ")))
 		tg.SensitivePI = tg.SensitivePI || cl == ClassSensitivePI
 	}
-	if !tg.SensitivePI {
+	switch {
+	case !tg.SensitivePI:
 		tg.SensitiveIndividuals = 0
+	case tg.SensitiveIndividuals == 0:
+		// sensitive only through the policy's sensitive_overrides: the
+		// scanner did not count these people apart, so take them all
+		tg.SensitiveIndividuals = tg.Individuals
 	}
 	if len(graded) == 0 {
 		tg.Records, tg.Individuals = 0, 0
