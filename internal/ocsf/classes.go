@@ -308,19 +308,91 @@ type DataSecurityFinding struct {
 	Actor        *Actor        `json:"actor,omitempty"`
 }
 
-// DataSecurity is the OCSF data_security object.
+// DataSecurity is the OCSF data_security object. It extends
+// data_classification, whose attributes (classifier_details,
+// discovery_details, status, total, size …) it carries too.
 type DataSecurity struct {
-	Category             string  `json:"category,omitempty"`
-	CategoryID           int     `json:"category_id,omitempty"`
-	Confidentiality      string  `json:"confidentiality,omitempty"`
-	ConfidentialityID    int     `json:"confidentiality_id,omitempty"`
-	DataLifecycleState   string  `json:"data_lifecycle_state,omitempty"`
-	DataLifecycleStateID int     `json:"data_lifecycle_state_id,omitempty"`
-	DetectionSystem      string  `json:"detection_system,omitempty"`
-	DetectionSystemID    int     `json:"detection_system_id,omitempty"`
-	DetectionPattern     string  `json:"detection_pattern,omitempty"`
-	PatternMatch         string  `json:"pattern_match,omitempty"`
-	Policy               *Policy `json:"policy,omitempty"`
+	Category             string             `json:"category,omitempty"`
+	CategoryID           int                `json:"category_id,omitempty"`
+	Confidentiality      string             `json:"confidentiality,omitempty"`
+	ConfidentialityID    int                `json:"confidentiality_id,omitempty"`
+	DataLifecycleState   string             `json:"data_lifecycle_state,omitempty"`
+	DataLifecycleStateID int                `json:"data_lifecycle_state_id,omitempty"`
+	DetectionSystem      string             `json:"detection_system,omitempty"`
+	DetectionSystemID    int                `json:"detection_system_id,omitempty"`
+	DetectionPattern     string             `json:"detection_pattern,omitempty"`
+	PatternMatch         string             `json:"pattern_match,omitempty"`
+	Policy               *Policy            `json:"policy,omitempty"`
+	ClassifierDetails    *ClassifierDetails `json:"classifier_details,omitempty"`
+	DiscoveryDetails     []DiscoveryDetails `json:"discovery_details,omitempty"`
+	Status               string             `json:"status,omitempty"`
+	StatusID             int                `json:"status_id,omitempty"`
+	StatusDetails        []string           `json:"status_details,omitempty"`
+	Total                int                `json:"total,omitempty"`
+	Size                 int64              `json:"size,omitempty"`
+	UID                  string             `json:"uid,omitempty"`
+	SrcURL               string             `json:"src_url,omitempty"`
+}
+
+// Data classification and data security enum ids used by Canopy.
+const (
+	DataCategoryPersonal     = 1
+	DataCategoryGovernmental = 2
+	DataCategoryFinancial    = 3
+	DataCategoryBusiness     = 4
+	DataCategoryMilitary     = 5
+	DataCategorySecurity     = 6
+	DataCategoryOther        = 99
+
+	ConfidentialityOther = 99
+
+	DetectionSystemDiscovery = 4 // Data Discovery & Classification
+
+	DataLifecycleAtRest = 1
+
+	ClassificationStatusComplete = 1
+	ClassificationStatusPartial  = 2
+	ClassificationStatusFail     = 3
+
+	DatabaseTypeRelational = 1
+	DatabucketTypeS3       = 1
+	DatabucketTypeOther    = 99
+)
+
+var dataCategoryCaptions = map[int]string{0: "Unknown", 1: "Personal", 2: "Governmental", 3: "Financial", 4: "Business",
+	5: "Military and Law Enforcement", 6: "Security", 99: "Other"}
+
+// DataCategoryCaption returns the caption of a data_classification
+// category_id.
+func DataCategoryCaption(id int) string { return dataCategoryCaptions[id] }
+
+// ClassifierDetails is the OCSF classifier_details object.
+type ClassifierDetails struct {
+	Name string `json:"name,omitempty"`
+	Type string `json:"type"`
+	UID  string `json:"uid,omitempty"`
+}
+
+// DiscoveryDetails is the OCSF discovery_details object: how many entities
+// of one type a classification job found, and where.
+type DiscoveryDetails struct {
+	Count       int                 `json:"count,omitempty"`
+	Type        string              `json:"type,omitempty"`
+	Value       string              `json:"value,omitempty"`
+	Occurrences []OccurrenceDetails `json:"occurrences,omitempty"`
+}
+
+// OccurrenceDetails is the OCSF occurrence_details object.
+type OccurrenceDetails struct {
+	CellName           string `json:"cell_name,omitempty"`
+	ColumnName         string `json:"column_name,omitempty"`
+	ColumnNumber       int    `json:"column_number,omitempty"`
+	EndLine            int    `json:"end_line,omitempty"`
+	JSONPath           string `json:"json_path,omitempty"`
+	PageNumber         int    `json:"page_number,omitempty"`
+	RecordIndexInArray int    `json:"record_index_in_array,omitempty"`
+	RowNumber          int    `json:"row_number,omitempty"`
+	StartLine          int    `json:"start_line,omitempty"`
 }
 
 // Policy is the OCSF policy object.
