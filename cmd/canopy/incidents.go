@@ -345,11 +345,15 @@ func (f *riskFlags) options() (pipeline.IncidentOptions, error) {
 func (e *env) riskCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "risk", Short: "Explain risk scores"}
 	var tenant string
+	var issue bool
 	explain := &cobra.Command{
 		Use:   "explain INCIDENT_ID",
-		Short: "Show how an incident's risk score is made: each factor, its value, weight and contribution",
+		Short: "Show how an incident's (or with --issue, an issue's) risk score is made: each factor, its value, weight and contribution",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if issue {
+				return e.explainIssue(cmd, tenant, args[0])
+			}
 			in, err := e.findIncident(cmd.Context(), args[0], tenant)
 			if err != nil {
 				return err
@@ -359,6 +363,34 @@ func (e *env) riskCmd() *cobra.Command {
 		},
 	}
 	explain.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
+	explain.Flags().BoolVar(&issue, "issue", false, "the argument is an issue key (canopy issues)")
 	cmd.AddCommand(explain)
 	return cmd
+}
+
+// explainIssue prints an issue's stored risk breakdown.
+func (e *env) explainIssue(cmd *cobra.Command, tenant, key string) error {
+	ctx := cmd.Context()
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := e.correlate(ctx, st, tenant, false); err != nil {
+		return err
+	}
+	risks, err := st.IssueRisks(ctx, tenant, []string{key})
+	if err != nil {
+		return err
+	}
+	r, ok := risks[key]
+	if !ok {
+		return fmt.Errorf("no scored issue %q (see canopy issues)", key)
+	}
+	var res risk.Result
+	if err := json.Unmarshal(r.Doc, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s\n\n%s", key, risk.Explain(res))
+	return nil
 }

@@ -491,7 +491,7 @@ one self-contained, printable file (inline CSS and SVG charts).`,
 	comp.Flags().StringVar(&tenant, "tenant", pipeline.DefaultTenant, "tenant")
 	comp.Flags().StringVar(&pack, "pack", "", "pack: cis-aws-3.0, cis-alicloud-2.0, mlps2-l3 …")
 	comp.Flags().StringVar(&format, "format", "html", "html, json or csv")
-	cmd.AddCommand(comp)
+	cmd.AddCommand(comp, e.reportDatagradeCmd())
 	return cmd
 }
 

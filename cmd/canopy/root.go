@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	e.route.add(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.inventoryCmd(), e.packsCmd(), e.scanCmd(), e.reportCmd(), e.evidenceCmd(), e.contractCmd(),
-		e.noticesCmd(), e.advisoryCmd(), e.findingCmd(), e.auditCmd(), e.kpiCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
+		e.noticesCmd(), e.advisoryCmd(), e.findingCmd(), e.auditCmd(), e.kpiCmd(), e.datascanCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

@@ -26,7 +26,9 @@ var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 //     and Prowler controls become the CIS control they check) | the
 //     resource uid;
 //   - detections: "detect|" product | rule | entity | the hour of the alert,
-//     so that repeated alerts collapse into one issue with a count.
+//     so that repeated alerts collapse into one issue with a count;
+//   - sensitive data: "data|" the data store's uid, so that every scanner's
+//     word on one store is one issue.
 //
 // Parts are lower-cased and trimmed. Findings that share a key are one issue
 // with several sources, while each finding stays intact.
@@ -43,6 +45,11 @@ func IssueKey(rec ocsf.Record) string {
 			return ""
 		}
 		return join("control", CanonicalControl(control), resourceUID(f.Resources))
+	case *ocsf.DataSecurityFinding:
+		if uid := resourceUID(f.Resources); uid != "" {
+			return join("data", uid)
+		}
+		return ""
 	case *ocsf.DetectionFinding:
 		rule := f.FindingInfo.Title
 		if a := f.FindingInfo.Analytic; a != nil && a.UID != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/canopy-sec/canopy/internal/correlate"
+	"github.com/canopy-sec/canopy/internal/datagrade"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 	"github.com/canopy-sec/canopy/internal/responsibility"
 	"github.com/canopy-sec/canopy/internal/risk"
@@ -54,6 +55,7 @@ type CorrelateOptions struct {
 	RouteMinSeverity int
 
 	contract *responsibility.Contract
+	grades   *datagrade.GradeIndex
 }
 
 // AttributedFinding is a new finding and who must act on it.
@@ -95,6 +97,11 @@ func Correlate(ctx context.Context, st Correlator, tenant string, opts Correlate
 	if err := opts.loadContract(ctx, st, tenant); err != nil {
 		return res, err
 	}
+	grades, err := gradeIndex(ctx, st, tenant)
+	if err != nil {
+		return res, err
+	}
+	opts.grades = grades
 	state, err := st.CorrelationState(ctx, tenant)
 	if err != nil {
 		return res, err
@@ -154,6 +161,32 @@ func (o *CorrelateOptions) loadContract(ctx context.Context, st Correlator, tena
 	}
 	o.contract = c
 	return nil
+}
+
+// dataGrade is the highest GB/T 43697 grade of the data the records'
+// resources hold (internal/datagrade), from the tenant's data scans.
+func (o *CorrelateOptions) dataGrade(recs []ocsf.Record) risk.DataGrade {
+	if o.grades == nil {
+		return risk.DataGradeUnknown
+	}
+	best := datagrade.LevelUnknown
+	for _, rec := range recs {
+		var res []ocsf.ResourceDetails
+		switch r := rec.(type) {
+		case *ocsf.VulnerabilityFinding:
+			res = r.Resources
+		case *ocsf.ComplianceFinding:
+			res = r.Resources
+		case *ocsf.DetectionFinding:
+			res = r.Resources
+		case *ocsf.DataSecurityFinding:
+			res = r.Resources
+		}
+		if l, _ := o.grades.ForResources(res); l > best {
+			best = l
+		}
+	}
+	return risk.DataGrade(best.Class())
 }
 
 // attribute says who must act on a finding.
@@ -527,6 +560,7 @@ func describe(ctx context.Context, st Correlator, tenant, id string, inc correla
 		}
 	}
 	in := risk.FromFindings(memberRecs, opts.Assets, opts.KEV, opts.Now)
+	in.DataGrade = opts.dataGrade(memberRecs)
 	in.Tactics = max(in.Tactics, len(inc.Tactics))
 	refs := make([]store.Ref, len(inc.Members))
 	names := make([]string, len(inc.Members))
@@ -609,7 +643,9 @@ func scoreIssue(key string, group []store.Record, opts CorrelateOptions) (store.
 			worst = i
 		}
 	}
-	r := risk.Score(risk.FromFindings(recs, opts.Assets, opts.KEV, opts.Now), *opts.Weights)
+	in := risk.FromFindings(recs, opts.Assets, opts.KEV, opts.Now)
+	in.DataGrade = opts.dataGrade(recs)
+	r := risk.Score(in, *opts.Weights)
 	ir := store.IssueRisk{Key: key, Score: r.Score, Doc: mustJSON(r)}
 	if worst >= 0 {
 		ir.Responsibility = mustJSON(opts.attribute(recs[worst]))
