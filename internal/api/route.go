@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/canopy-sec/canopy/internal/audit"
+	"github.com/canopy-sec/canopy/internal/datagrade"
 	"github.com/canopy-sec/canopy/internal/notify"
+	"github.com/canopy-sec/canopy/internal/pipeline"
 	canopyroute "github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 )
@@ -145,4 +147,53 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"ok": true, "head": head})
+}
+
+// DataScanRequest is the body of POST /datascans.
+type DataScanRequest struct {
+	// Targets are what the server scans: directories, archives,
+	// sqlite:PATH, postgres://…, mysql:DSN, objects:LISTING?dir=D — paths
+	// and databases as the server sees them.
+	Targets []string `json:"targets"`
+	// Budget is the rows sampled per table or file; default 1000.
+	Budget int `json:"budget,omitempty"`
+}
+
+// dataScan grades data stores the server can reach (admin only: it reads
+// paths and databases from the server's side).
+func (s *Server) dataScan(w http.ResponseWriter, r *http.Request) error {
+	p, _ := PrincipalFrom(r.Context())
+	var req DataScanRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || len(req.Targets) == 0 {
+		return badRequest("body must be JSON {\"targets\": [...], \"budget\": N}")
+	}
+	sc, err := datagrade.NewScanner(datagrade.Options{Budget: datagrade.Budget{RowsPerTable: req.Budget}})
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	g, err := datagrade.NewGrader(datagrade.GraderOptions{})
+	if err != nil {
+		return err
+	}
+	res, serr := pipeline.ScanData(r.Context(), s.opts.Pipeline, pipeline.DataScan{Tenant: p.Tenant, Targets: req.Targets, Scanner: sc, Grader: g})
+	for _, d := range res {
+		if err := s.record(r, "data.graded", "store:"+d.Assessment.Store.UID, map[string]any{"level": d.Assessment.Level, "categories": d.Assessment.Categories}); err != nil {
+			return err
+		}
+	}
+	if s.opts.Correlate != nil && len(res) > 0 {
+		if _, err := s.opts.Correlate(r.Context(), p.Tenant); err != nil {
+			return err
+		}
+	}
+	out := map[string]any{"items": res}
+	if res == nil {
+		out["items"] = []pipeline.DataScanResult{}
+	}
+	if serr != nil {
+		out["errors"] = serr.Error()
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -156,6 +156,7 @@ func New(opts Options) (*Server, error) {
 		{"POST", "/api/v1/notices/{id}/ack", store.RoleAnalyst, s.ackNotice, RoleQuery},
 		{"POST", "/api/v1/advisories", store.RoleAdmin, s.publishAdvisory, RoleQuery},
 		{"GET", "/api/v1/kpi", store.RoleViewer, s.kpi, RoleQuery},
+		{"POST", "/api/v1/datascans", store.RoleAdmin, s.dataScan, RoleQuery},
 		{"GET", "/api/v1/audit/verify", store.RoleAdmin, s.verifyAudit, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
 		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken, RoleQuery},

@@ -551,3 +551,19 @@ func TestAuditAPI(t *testing.T) {
 		t.Errorf("a viewer verifies the audit chain: %d", code)
 	}
 }
+
+// TestDataScanAPI: an admin grades a directory of files; viewers may not.
+func TestDataScanAPI(t *testing.T) {
+	f := newFixture(t, false)
+	admin := f.token(t, "a", store.RoleAdmin)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte("name,email\nA,a1@example.cn\nB,b2@example.cn\n"), 0o644)
+	body, _ := json.Marshal(map[string]any{"targets": []string{dir}})
+	code, b := f.do(t, "POST", "/api/v1/datascans", admin, bytes.NewReader(body))
+	if code != 200 || !strings.Contains(string(b), `"level"`) || strings.Contains(string(b), "a1@example.cn") {
+		t.Fatalf("datascan = %d %.400s", code, b)
+	}
+	if code, _ := f.do(t, "POST", "/api/v1/datascans", f.token(t, "a", store.RoleAnalyst), bytes.NewReader(body)); code != 403 {
+		t.Errorf("an analyst scans the server's files: %d", code)
+	}
+}
