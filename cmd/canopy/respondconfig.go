@@ -112,7 +112,9 @@ func loadRespondConfig(path string, lookupEnv func(string) (string, bool), readF
 		return filepath.Join(filepath.Dir(path), p)
 	}
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("respond config %s: "+format, append([]any{path}, args...)...)) }
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("respond config %s: "+format, append([]any{path}, args...)...))
+	}
 	if f.Auto != nil {
 		cfg.Auto = *f.Auto
 	}

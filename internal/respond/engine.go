@@ -137,6 +137,9 @@ func (e *Engine) Playbooks() []*Playbook { return slices.Clone(e.opts.Playbooks)
 
 func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
 
+// Now returns the engine's clock reading, in UTC.
+func (e *Engine) Now() time.Time { return e.now() }
+
 // Outcome is what the engine decided for one playbook.
 type Outcome string
 
