@@ -132,7 +132,7 @@ func TestRespondAPI(t *testing.T) {
 	aprB := decode[list[respond.Approval]](t, b).Items[0]
 	tests := []struct {
 		name, method, path, token, body string
-		want                             int
+		want                            int
 	}{
 		{"another tenant's approval", "GET", "/api/v1/approvals/" + aprB.ID, viewerA, "", 404},
 		{"a viewer cannot approve", "POST", "/api/v1/approvals/" + aprA.ID + "/approve", viewerA, `{"option": 1}`, 403},
