@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -27,6 +30,7 @@ type respondScene struct {
 	ali  *cloudtest.Alibaba
 	hook *receiver
 	args []string
+	env  *env // the global settings of args, for calling the wiring directly
 }
 
 const respondData = "testdata/respond/"
@@ -79,6 +83,10 @@ parties:
 `+extraConfig)
 	s.args = []string{"--data", filepath.Join(s.dir, "data"), "--notify", notifyCfg, "--respond-config", respondCfg,
 		"--assets", respondData + "assets.yaml", "--playbooks", respondData + "playbooks"}
+	s.env = &env{stdout: io.Discard, stderr: io.Discard, data: filepath.Join(s.dir, "data")}
+	s.env.route.notifyFile, s.env.route.minSeverity = notifyCfg, "high"
+	s.env.respond.config, s.env.respond.playbooks = respondCfg, respondData+"playbooks"
+	s.env.risk.assets, s.env.risk.window = respondData+"assets.yaml", 24*time.Hour
 	return s
 }
 
@@ -671,5 +679,61 @@ func TestRespondConfig(t *testing.T) {
 			}
 			tt.check(t, c)
 		})
+	}
+}
+
+// TestRespondRoundServe: the round serve runs every 30 seconds records
+// the SLA breaches of every tenant's cases once and resumes a run left
+// running by a process that stopped, but not a fresh one.
+func TestRespondRoundServe(t *testing.T) {
+	s := newRespondScene(t, "auto: false\n")
+	const tenant = "acme"
+	s.ingestExposure(tenant)
+	t0 := time.Date(2090, 3, 2, 9, 0, 0, 0, time.UTC)
+	var out []struct{ Case *respond.Case }
+	s.json(&out, "respond", "--tenant", tenant, "--now", t0.Format(time.RFC3339))
+	if len(out) != 1 || out[0].Case == nil {
+		t.Fatalf("respond: %+v", out)
+	}
+	ctx := context.Background()
+	st, err := s.env.openStore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	docs := respond.NewDocStore(st)
+	ref := respond.Ref{Kind: respond.KindIncident, ID: out[0].Case.Records[0].ID}
+	for id, updated := range map[string]time.Time{"run-stale": t0, "run-fresh": t0.Add(25*time.Hour - time.Minute)} {
+		if err := docs.CreateRun(ctx, respond.Run{ID: id, Tenant: tenant, Record: ref, Playbook: "by-hand", Mode: respond.ModeApproved, Actor: "alice",
+			State: respond.RunRunning, Created: updated, Updated: updated,
+			Steps: []respond.StepRun{{ID: "tag", Action: respond.NameTag, State: respond.StepRunning, Params: respond.Params{"tags": []any{"x"}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.env.responder(st, func() time.Time { return t0.Add(25 * time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	respondRound(ctx, r, log)
+	respondRound(ctx, r, log)
+	c, err := r.eng.Case(ctx, tenant, out[0].Case.ID)
+	if err != nil || !slices.Equal(c.Breached, []string{"respond", "resolve"}) {
+		t.Errorf("case breaches %v (%v)", c.Breached, err)
+	}
+	if run, _ := r.eng.Run(ctx, tenant, "run-stale"); run.State != respond.RunCompleted {
+		t.Errorf("stale run %s", run.State)
+	}
+	if run, _ := r.eng.Run(ctx, tenant, "run-fresh"); run.State != respond.RunRunning {
+		t.Errorf("fresh run %s", run.State)
+	}
+	var breaches int
+	for _, e := range s.audit(tenant) {
+		if strings.HasPrefix(e, "system case.sla_breached") {
+			breaches++
+		}
+	}
+	if breaches != 2 {
+		t.Errorf("%d breaches audited, want 2", breaches)
 	}
 }

@@ -102,6 +102,12 @@ func TestDocStore(t *testing.T) {
 			if cs, err := ds.ListCases(ctx, respond.CaseFilter{Tenant: tenant, Open: true}); err != nil || len(cs) != 1 {
 				t.Errorf("open cases = %d, %v", len(cs), err)
 			}
+			if err := ds.CreateCase(ctx, respond.Case{ID: "case-1", Tenant: "b-tenant", Status: respond.CaseNew}); err != nil {
+				t.Fatal(err)
+			}
+			if ts, err := ds.Tenants(ctx); err != nil || !slices.Equal(ts, []string{tenant, "b-tenant"}) {
+				t.Errorf("Tenants = %v, %v", ts, err)
+			}
 			if _, err := ds.UpdateCase(ctx, tenant, "case-1", func(c *respond.Case) error { c.Status = respond.CaseClosed; return nil }); err != nil {
 				t.Fatal(err)
 			}
