@@ -54,9 +54,10 @@ func (e *env) withResponder(ctx context.Context, c *respondCommon, fn func(r *re
 // respondErr turns the engine's sentinel errors into messages that say
 // what to do.
 func respondErr(what, id string, err error) error {
+	lists := map[string]string{"approval": "approvals list", "run": "actions list", "case": "cases list", "record": "incidents, canopy findings"}
 	switch {
 	case errors.Is(err, respond.ErrNotFound):
-		return fmt.Errorf("no %s %s (see canopy %ss list)", what, id, what)
+		return fmt.Errorf("no %s %s (see canopy %s)", what, id, lists[what])
 	case errors.Is(err, respond.ErrUnknownOption):
 		return usageError{err}
 	}
@@ -371,7 +372,7 @@ func (e *env) actionsCmd() *cobra.Command {
 			return e.withResponder(cmd.Context(), &c, func(r *responder) error {
 				run, err := r.eng.Run(cmd.Context(), c.tenant, args[0])
 				if err != nil {
-					return respondErr("action", args[0], err)
+					return respondErr("run", args[0], err)
 				}
 				if c.output == "json" {
 					return writeIndented(e.stdout, run)
@@ -394,7 +395,7 @@ func (e *env) actionsCmd() *cobra.Command {
 			return e.withResponder(cmd.Context(), &c, func(r *responder) error {
 				run, err := r.eng.Resume(cmd.Context(), c.tenant, args[0], by)
 				if run.ID == "" {
-					return respondErr("action", args[0], err)
+					return respondErr("run", args[0], err)
 				}
 				return e.reportRun(c.output, "run "+run.ID+" resumed by "+by, run, err)
 			})
@@ -410,7 +411,7 @@ func (e *env) actionsCmd() *cobra.Command {
 			return e.withResponder(cmd.Context(), &c, func(r *responder) error {
 				run, err := r.eng.Rollback(cmd.Context(), c.tenant, args[0], rby)
 				if run.ID == "" {
-					return respondErr("action", args[0], err)
+					return respondErr("run", args[0], err)
 				}
 				return e.reportRun(c.output, "run "+run.ID+" rolled back by "+rby, run, err)
 			})

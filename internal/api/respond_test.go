@@ -257,6 +257,14 @@ func TestRespondAPI(t *testing.T) {
 		t.Errorf("playbooks: %d %s", code, b)
 	}
 
+	code, b = f.do(t, "GET", "/api/v1/kpi?response=true", viewerA, nil)
+	if k := decode[respond.KPIReport](t, b); code != 200 || k.Cases != 2 || k.Automation.Approved != 1 || k.MTTA.Count != 1 {
+		t.Errorf("response KPIs: %d %s", code, b)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/kpi?response=maybe", viewerA, nil); code != 400 {
+		t.Errorf("bad response flag: %d", code)
+	}
+
 	// the audit chain names the approver
 	_, b = f.do(t, "GET", "/api/v1/audit/verify", f.token(t, "a", store.RoleAdmin), nil)
 	if !strings.Contains(string(b), `"ok":true`) {
