@@ -193,10 +193,10 @@ func (w *StoreWorld) Referrers(ctx context.Context, tenant, uid string) ([]inven
 // key, not who it is or what it talks to.
 var seenKinds = map[correlate.Kind]bool{correlate.KindHost: true, correlate.KindContainer: true, correlate.KindIP: true, correlate.KindResource: true}
 
-// SeenUsing implements [World]: it scans the tenant's newest events (at
-// most MaxEvents) for those naming key as an entity, and returns the
-// hosts, containers, addresses and resources they name besides it, each
-// once, in the order met.
+// SeenUsing implements [World]: it scans the tenant's newest API activity
+// and authentication events (at most MaxEvents) for those naming key as
+// an entity, and returns the hosts, containers, addresses and resources
+// they name besides it, each once, in the order met.
 func (w *StoreWorld) SeenUsing(ctx context.Context, tenant, key string) ([]correlate.Entity, error) {
 	if key == "" {
 		return nil, nil
@@ -205,7 +205,7 @@ func (w *StoreWorld) SeenUsing(ctx context.Context, tenant, key string) ([]corre
 	var out []correlate.Entity
 	seen := map[correlate.Entity]bool{}
 	scanned := 0
-	q := store.Query{Tenant: tenant, Limit: store.MaxPage}
+	q := store.Query{Tenant: tenant, Classes: []int{ocsf.ClassAPIActivity, ocsf.ClassAuthentication}, Limit: store.MaxPage}
 	for scanned < w.opts.MaxEvents {
 		page, err := w.opts.Store.Events(ctx, q)
 		if err != nil {
