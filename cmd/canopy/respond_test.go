@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -657,6 +659,11 @@ func TestRespondConfig(t *testing.T) {
 				t.Errorf("tickets without an allow-list: %v", err)
 			}
 		}, ""},
+		{"ticket host not allowed", "outbound: {allow_hosts: [jira.example.com]}\ntickets:\n  webhook: {url: 'https://itsm.example.com/hook'}\n", func(t *testing.T, c respondConfig) {
+			if _, err := ticketClient(c, nil); err == nil || !strings.Contains(err.Error(), "itsm.example.com") || !strings.Contains(err.Error(), "allow-list") {
+				t.Errorf("a ticket host off the allow-list: %v", err)
+			}
+		}, ""},
 		{"unknown key", "autoo: true\n", nil, "unknown field"},
 		{"bad threshold", "threshold: 0\n", nil, "threshold: 0"},
 		{"missing token", "tickets:\n  jira: {base_url: 'https://jira.example.com'}\n", nil, "tickets.jira.token"},
@@ -735,5 +742,66 @@ func TestRespondRoundServe(t *testing.T) {
 	}
 	if breaches != 2 {
 		t.Errorf("%d breaches audited, want 2", breaches)
+	}
+}
+
+// TestRespondTicketWebhook: a playbook step opens a ticket through the
+// generic webhook, sent by the allow-listed outbound client with the
+// bearer token from the environment and the run's idempotency key.
+func TestRespondTicketWebhook(t *testing.T) {
+	itsm := &receiver{reply: `{"id":"INC-1042","url":"https://itsm.example.com/INC-1042"}`, check: func(r *http.Request, body []byte) error {
+		if r.Header.Get("Authorization") != "Bearer itsm-token-7" || r.Header.Get("Idempotency-Key") == "" {
+			return fmt.Errorf("headers %v", r.Header)
+		}
+		return nil
+	}}
+	srv := httptest.NewServer(itsm)
+	defer srv.Close()
+	t.Setenv("CANOPY_TEST_ITSM_TOKEN", "itsm-token-7")
+	s := newRespondScene(t, "outbound:\n  allow_hosts: [\"127.0.0.1\"]\n  allow_loopback: true\n  allow_insecure_http: true\n"+
+		"tickets:\n  webhook:\n    url: "+srv.URL+"/tickets\n    token_env: CANOPY_TEST_ITSM_TOKEN\n")
+	pbs := filepath.Join(s.dir, "playbooks")
+	if err := os.Mkdir(pbs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// replaces the built-in triage playbook
+	writeFile(t, filepath.Join(pbs, "triage.yaml"), `id: triage-low-risk
+title: Ticket low-risk findings
+trigger: record.kind == "finding" && record.risk < 40 && record.severity == "low"
+steps:
+  - action: ticket.webhook
+    params:
+      title: "{{ .record.title }}"
+      description: "Risk {{ .record.risk }}, reported by {{ .record.source }}."
+      fields: {queue: cloud-hygiene}
+`)
+	s.args = append(s.args, "--playbooks", pbs) // the last --playbooks wins
+	const tenant = "tickets"
+	s.ok("ingest", "--tenant", tenant, respondData+"cloudtrail-bucket-read.json")
+	if out := s.ok("ingest", "--tenant", tenant, respondData+"prowler-low.asff.json").stdout; !strings.Contains(out, "1 ran automatically") {
+		t.Fatalf("ingest:\n%s", out)
+	}
+	got := itsm.got()
+	if len(got) != 1 || len(itsm.errs) != 0 {
+		t.Fatalf("tickets %v, errors %v", got, itsm.errs)
+	}
+	var ticket struct {
+		Key, Tenant, Record, Title, Severity, Description string
+		Fields                                            map[string]string
+	}
+	if err := json.Unmarshal([]byte(got[0]), &ticket); err != nil {
+		t.Fatal(err)
+	}
+	if ticket.Tenant != tenant || ticket.Record != "finding:1" || ticket.Severity != "low" || ticket.Fields["queue"] != "cloud-hygiene" ||
+		!strings.HasPrefix(ticket.Description, "Risk 8, reported by Prowler") {
+		t.Errorf("ticket %+v", ticket)
+	}
+	var runs []respond.Run
+	s.json(&runs, "actions", "list", "--tenant", tenant)
+	if len(runs) != 1 || runs[0].Steps[0].Result == nil || !strings.Contains(runs[0].Steps[0].Result.Summary, "INC-1042") {
+		t.Errorf("runs %+v", runs)
+	}
+	if len(s.hook.got()) != 0 {
+		t.Errorf("the replaced built-in notified: %v", s.hook.got())
 	}
 }
