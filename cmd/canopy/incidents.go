@@ -178,11 +178,18 @@ func describeCorrelation(res pipeline.CorrelateResult) string {
 }
 
 // correlate runs the correlate and score stages with the settings of the
-// global flags.
+// global flags, and the response stage's automation on what they wrote.
 func (e *env) correlate(ctx context.Context, st store.Store, tenant string, rebuild bool) (pipeline.CorrelateResult, error) {
+	res, _, err := e.correlateAuto(ctx, st, tenant, rebuild)
+	return res, err
+}
+
+// correlateAuto is correlate, also saying what the response automation
+// did.
+func (e *env) correlateAuto(ctx context.Context, st store.Store, tenant string, rebuild bool) (pipeline.CorrelateResult, *autoSummary, error) {
 	opts, err := e.risk.cached()
 	if err != nil {
-		return pipeline.CorrelateResult{}, err
+		return pipeline.CorrelateResult{}, nil, err
 	}
 	opts.Now = time.Now()
 	if rebuild {
@@ -194,15 +201,31 @@ func (e *env) correlate(ctx context.Context, st store.Store, tenant string, rebu
 	}
 	r, err := e.router(st)
 	if err != nil {
-		return pipeline.CorrelateResult{}, err
+		return pipeline.CorrelateResult{}, nil, err
 	}
 	min, _ := severityID(e.route.minSeverity)
-	res, err := pipeline.Correlate(ctx, st, tenant, pipeline.CorrelateOptions{IncidentOptions: opts, Rebuild: rebuild,
-		OnAttributed: r.Attributed, RouteMinSeverity: min})
-	if err != nil {
-		return res, fmt.Errorf("correlating: %w", err)
+	copts := pipeline.CorrelateOptions{IncidentOptions: opts, Rebuild: rebuild, OnAttributed: r.Attributed, RouteMinSeverity: min}
+	sum := &autoSummary{}
+	if !rebuild {
+		resp, err := e.cachedResponder(st)
+		if err != nil {
+			return pipeline.CorrelateResult{}, nil, err
+		}
+		if onFindings, onIncidents := resp.hooks(sum); onIncidents != nil {
+			copts.OnIncidents = onIncidents
+			copts.OnAttributed = func(ctx context.Context, tenant string, fs []pipeline.AttributedFinding) error {
+				if err := r.Attributed(ctx, tenant, fs); err != nil {
+					return err
+				}
+				return onFindings(ctx, tenant, fs)
+			}
+		}
 	}
-	return res, nil
+	res, err := pipeline.Correlate(ctx, st, tenant, copts)
+	if err != nil {
+		return res, sum, fmt.Errorf("correlating: %w", err)
+	}
+	return res, sum, nil
 }
 
 // incidentCmd builds `canopy incident show ID`.

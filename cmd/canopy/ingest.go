@@ -102,13 +102,16 @@ store's correlation queue for the next correlation.`,
 			}
 			var corr *pipeline.CorrelateResult
 			if !noCorrelate && !noWait {
-				res, err := e.correlate(ctx, st, tenant, false)
+				res, sum, err := e.correlateAuto(ctx, st, tenant, false)
 				if err != nil {
 					return err
 				}
 				corr = &res
 				if output == "text" {
 					fmt.Fprintln(e.stdout, describeCorrelation(res))
+					if sum.Records > 0 {
+						fmt.Fprintln(e.stdout, sum)
+					}
 				}
 			}
 			if output == "json" {

@@ -38,6 +38,7 @@ type env struct {
 	storeSpec      string // --store
 	risk           riskFlags
 	route          routeFlags
+	respond        respondFlags
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,9 +57,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.PersistentFlags().StringVar(&e.storeSpec, "store", "", "store: sqlite:PATH or postgres://… (default $CANOPY_STORE, else the SQLite file in the data directory)")
 	e.risk.add(root)
 	e.route.add(root)
+	e.respond.add(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(e.ingestCmd(), e.listCmd("findings"), e.listCmd("events"), e.issuesCmd(), e.incidentsCmd(), e.correlateCmd(), e.incidentCmd(), e.inventoryCmd(), e.packsCmd(), e.scanCmd(), e.reportCmd(), e.evidenceCmd(), e.contractCmd(),
-		e.noticesCmd(), e.advisoryCmd(), e.findingCmd(), e.auditCmd(), e.kpiCmd(), e.datascanCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd())
+		e.noticesCmd(), e.advisoryCmd(), e.findingCmd(), e.auditCmd(), e.kpiCmd(), e.datascanCmd(), e.riskCmd(), e.formatsCmd(), e.versionCmd(), e.serveCmd(), e.tokenCmd(), e.migrateCmd(),
+		e.respondCmd(), e.approvalsCmd(), e.actionsCmd(), e.playbookCmd(), e.casesCmd())
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

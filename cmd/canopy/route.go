@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -103,17 +102,7 @@ func severityID(s string) (int, error) {
 }
 
 // router builds the route stage over a store.
-func (e *env) router(st store.Store) (*route.Router, error) {
-	cfg, key, err := e.route.load()
-	if err != nil {
-		return nil, err
-	}
-	min, err := severityID(e.route.minSeverity)
-	if err != nil {
-		return nil, err
-	}
-	return route.New(route.Options{Store: st, Notify: cfg, Key: key, MinSeverity: min, Logger: e.logger(slog.LevelWarn)})
-}
+func (e *env) router(st store.Store) (*route.Router, error) { return e.routerWith(st, nil) }
 
 // record appends an event to the tenant's audit chain.
 func (e *env) record(ctx context.Context, st store.Store, tenant, action, object string, details any) error {
@@ -470,9 +459,10 @@ func (e *env) publicKey(path string) (ed25519.PublicKey, error) {
 // kpiCmd builds `canopy kpi`.
 func (e *env) kpiCmd() *cobra.Command {
 	var tenant, party, since, output string
+	var response bool
 	cmd := &cobra.Command{
-		Use:   "kpi [--party P] [--since T]",
-		Short: "Time to acknowledge and to resolve, per party and severity, from the audit chain",
+		Use:   "kpi [--party P] [--since T] [--response]",
+		Short: "Time to acknowledge and to resolve, per party and severity, from the audit chain (--response: MTTA, MTTR, SLA attainment, automation rate, handoff latency of cases and runs)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var from time.Time
@@ -491,6 +481,19 @@ func (e *env) kpiCmd() *cobra.Command {
 			r, err := e.router(st)
 			if err != nil {
 				return err
+			}
+			if response {
+				if party != "" {
+					return usageError{errors.New("--party does not apply to --response")}
+				}
+				k, err := responseKPIs(r.Entries(ctx, tenant, 1), from)
+				if err != nil {
+					return err
+				}
+				if output == "json" {
+					return writeIndented(e.stdout, k)
+				}
+				return writeResponseKPIs(e.stdout, k)
 			}
 			kpis, err := r.KPIs(ctx, tenant, from)
 			if err != nil {
@@ -515,6 +518,7 @@ func (e *env) kpiCmd() *cobra.Command {
 	cmd.Flags().StringVar(&party, "party", "", "only this party: provider, customer, vendor, or a party's name")
 	cmd.Flags().StringVar(&since, "since", "", "only audit entries from this time (RFC 3339)")
 	cmd.Flags().StringVar(&output, "output", "table", "table or json")
+	cmd.Flags().BoolVar(&response, "response", false, "the response KPIs: MTTA and MTTR of cases, SLA attainment, automation rate of runs, handoff latency")
 	return cmd
 }
 

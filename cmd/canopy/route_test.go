@@ -102,7 +102,11 @@ parties:
 `)
 	t.Setenv("TEST_MSSP_SECRET", secret)
 	data := filepath.Join(dir, "data")
-	g := []string{"--data", data, "--notify", cfg, "--notify-severity", "medium"}
+	// this test is about the route stage's notices: the response stage's
+	// automatic runs (whose triage playbook notifies too) stay off
+	respondCfg := filepath.Join(dir, "respond.yaml")
+	writeFile(t, respondCfg, "auto: false\n")
+	g := []string{"--data", data, "--notify", cfg, "--notify-severity", "medium", "--respond-config", respondCfg}
 	run := func(args ...string) result {
 		t.Helper()
 		r := canopy(t, "", append(args, g...)...)

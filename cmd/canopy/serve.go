@@ -19,6 +19,7 @@ import (
 	busnats "github.com/canopy-sec/canopy/internal/bus/nats"
 	"github.com/canopy-sec/canopy/internal/demo"
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/respond"
 	"github.com/canopy-sec/canopy/internal/store"
 )
 
@@ -114,8 +115,31 @@ does the three.`,
 			if err != nil {
 				return err
 			}
+			resp, err := e.cachedResponder(st)
+			if err != nil {
+				return err // a bad --respond-config or --playbooks: refuse to start
+			}
 			opts := api.Options{Store: st, Pipeline: p, Logger: log.With("component", "api"), Insecure: insecure, Version: version, Role: apiRole,
-				Correlate: corr.now, Router: router, AuditKey: pub}
+				Correlate: corr.now, Router: router, AuditKey: pub, Respond: resp.eng, RespondRecord: resp.record}
+			if apiRole == api.RoleAll || apiRole == api.RoleOps {
+				// SLA breaches are recorded, and runs left running by a
+				// process that stopped are resumed, on time; several
+				// processes may do this at once: a breach is recorded once,
+				// a run resumed by one
+				rlog := log.With("component", "respond")
+				go func() {
+					tick := time.NewTicker(30 * time.Second)
+					defer tick.Stop()
+					for {
+						select {
+						case <-ctx.Done():
+							return
+						case <-tick.C:
+							respondRound(ctx, resp, rlog)
+						}
+					}
+				}()
+			}
 			if router.Notifying() && (apiRole == api.RoleAll || apiRole == api.RoleOps) {
 				// unacknowledged notices escalate on time; several processes
 				// may do this at once: a notice escalates once
@@ -299,6 +323,32 @@ func (c *correlator) stop() {
 	close(c.pend)
 	c.kmu.Unlock()
 	<-c.done
+}
+
+// respondRound checks the SLAs of the cases of every tenant that has
+// cases or runs, and resumes the runs a stopped process left running.
+func respondRound(ctx context.Context, r *responder, log *slog.Logger) {
+	tenants, err := r.docs.Tenants(ctx)
+	if err != nil {
+		log.Warn("listing the tenants with cases and runs failed", "err", err)
+		return
+	}
+	for _, tenant := range tenants {
+		bs, err := r.eng.CheckSLA(ctx, tenant)
+		for _, b := range bs {
+			log.Info("SLA breached", "tenant", tenant, "case", b.Case, "sla", b.SLA, "due", b.Due)
+		}
+		if err != nil {
+			log.Warn("SLA check failed", "tenant", tenant, "err", err)
+		}
+		runs, err := r.eng.ResumeStale(ctx, tenant, respond.ActorSystem)
+		for _, run := range runs {
+			log.Info("stale run resumed", "tenant", tenant, "run", run.ID, "state", run.State)
+		}
+		if err != nil {
+			log.Warn("resuming a stale run failed", "tenant", tenant, "err", err)
+		}
+	}
 }
 
 // loopbackOnly refuses an address that is not bound to loopback.

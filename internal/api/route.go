@@ -12,6 +12,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/datagrade"
 	"github.com/canopy-sec/canopy/internal/notify"
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/respond"
 	canopyroute "github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
 )
@@ -117,6 +118,15 @@ func (s *Server) kpi(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("bad since %q (want RFC 3339)", x)
 		}
 	}
+	if x := r.URL.Query().Get("response"); x != "" {
+		resp, err := strconv.ParseBool(x)
+		if err != nil {
+			return badRequest("bad response %q", x)
+		}
+		if resp {
+			return s.responseKPIs(w, r, rt, p.Tenant, since)
+		}
+	}
 	kpis, err := rt.KPIs(r.Context(), p.Tenant, since)
 	if err != nil {
 		return err
@@ -129,6 +139,25 @@ func (s *Server) kpi(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+// responseKPIs computes the response KPIs (respond.KPIs) from the
+// tenant's audit chain, for entries at or after since.
+func (s *Server) responseKPIs(w http.ResponseWriter, r *http.Request, rt *canopyroute.Router, tenant string, since time.Time) error {
+	k, err := respond.KPIs(func(yield func(audit.Entry, error) bool) {
+		for e, err := range rt.Entries(r.Context(), tenant, 1) {
+			if err == nil && e.Time.Before(since) {
+				continue
+			}
+			if !yield(e, err) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, k)
 }
 
 // verifyAudit verifies the tenant's audit chain.

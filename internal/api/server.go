@@ -21,6 +21,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/ingest"
 	"github.com/canopy-sec/canopy/internal/ocsf"
 	"github.com/canopy-sec/canopy/internal/pipeline"
+	"github.com/canopy-sec/canopy/internal/respond"
 	"github.com/canopy-sec/canopy/internal/risk"
 	canopyroute "github.com/canopy-sec/canopy/internal/route"
 	"github.com/canopy-sec/canopy/internal/store"
@@ -69,6 +70,12 @@ type Options struct {
 	// Router is the route stage: audit chain, notices, KPIs; nil: those
 	// routes answer 501.
 	Router *canopyroute.Router
+	// Respond is the response engine behind the approvals, runs, cases
+	// and playbooks routes; nil: they answer 501.
+	Respond *respond.Engine
+	// RespondRecord builds the response record of a stored incident or
+	// finding, for POST /cases; nil: that route answers 501.
+	RespondRecord func(ctx context.Context, tenant string, ref respond.Ref) (respond.Record, error)
 	// AuditKey checks audit signatures on GET /audit/verify; nil: not.
 	AuditKey ed25519.PublicKey
 	// Ready reports whether the node's backends (store, bus) are reachable,
@@ -158,6 +165,17 @@ func New(opts Options) (*Server, error) {
 		{"GET", "/api/v1/kpi", store.RoleViewer, s.kpi, RoleQuery},
 		{"POST", "/api/v1/datascans", store.RoleAdmin, s.dataScan, RoleQuery},
 		{"GET", "/api/v1/audit/verify", store.RoleAdmin, s.verifyAudit, RoleQuery},
+		{"GET", "/api/v1/approvals", store.RoleViewer, s.listApprovals, RoleQuery},
+		{"GET", "/api/v1/approvals/{id}", store.RoleViewer, s.getApproval, RoleQuery},
+		{"POST", "/api/v1/approvals/{id}/approve", store.RoleAnalyst, s.approveApproval, RoleQuery},
+		{"POST", "/api/v1/approvals/{id}/reject", store.RoleAnalyst, s.rejectApproval, RoleQuery},
+		{"GET", "/api/v1/runs", store.RoleViewer, s.listRuns, RoleQuery},
+		{"GET", "/api/v1/runs/{id}", store.RoleViewer, s.getRun, RoleQuery},
+		{"POST", "/api/v1/runs/{id}/rollback", store.RoleAnalyst, s.rollbackRun, RoleQuery},
+		{"GET", "/api/v1/cases", store.RoleViewer, s.listCases, RoleQuery},
+		{"POST", "/api/v1/cases", store.RoleAnalyst, s.openCase, RoleQuery},
+		{"POST", "/api/v1/cases/{id}/transition", store.RoleAnalyst, s.transitionCase, RoleQuery},
+		{"GET", "/api/v1/playbooks", store.RoleViewer, s.listPlaybooks, RoleQuery},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, s.listTokens, RoleQuery},
 		{"POST", "/api/v1/tokens", store.RoleAdmin, s.createToken, RoleQuery},
 		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, s.revokeToken, RoleQuery},

@@ -445,3 +445,54 @@ func stripURL(err error) error {
 	}
 	return err
 }
+
+// Do sends req under the outbound policy, for callers that speak an API
+// of their own (ticketing systems: internal/respond's ticket actions take
+// any value with this method): the URL must pass [Client.CheckURL], the
+// connection the address checks, and the response body is cut after
+// MaxResponseBytes (reading past it is an error wrapping
+// [ErrResponseTooLarge]). As with channels, errors name the host and never
+// the URL. The caller closes the response body.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		return nil, errors.New("notify: request without a URL")
+	}
+	host := req.URL.Hostname()
+	if err := c.CheckURL(req.URL); err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, host, stripURL(err))
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: c.opts.MaxResponseBytes, host: host, max: c.opts.MaxResponseBytes}
+	return resp, nil
+}
+
+// limitedBody ends a response body with an error after max bytes.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+	max  int64
+	host string
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// one more byte means the body is longer than allowed
+		var b [1]byte
+		if n, _ := l.rc.Read(b[:]); n > 0 {
+			return 0, fmt.Errorf("%s: %w (over %d bytes)", l.host, ErrResponseTooLarge, l.max)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.rc.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func (l *limitedBody) Close() error { return l.rc.Close() }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -230,5 +231,56 @@ func TestHTTPSWithCustomRoots(t *testing.T) {
 	resp, err := c.post(context.Background(), srv.URL+"/x", nil, []byte("{}"))
 	if err != nil || resp.status != 200 || string(resp.body) != "ok" {
 		t.Fatalf("resp = %+v, err = %v", resp, err)
+	}
+}
+
+// TestDo: an API request goes through the same guard as channels: an
+// allowed loopback host is reached, a host off the list and plain http
+// (when not allowed) are refused before connecting, and the body is cut
+// at MaxResponseBytes.
+func TestDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("User-Agent") != "canopy-notify" {
+			t.Errorf("user agent %q", r.Header.Get("User-Agent"))
+		}
+		w.Write([]byte(strings.Repeat("x", 100)))
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		opts    ClientOptions
+		url     string
+		wantErr error
+		body    int
+	}{
+		{"allowed", ClientOptions{AllowHosts: []string{"127.0.0.1"}, AllowLoopback: true, AllowInsecureHTTP: true}, srv.URL + "/rest/api/2/issue", nil, 100},
+		{"not listed", ClientOptions{AllowHosts: []string{"jira.example.com"}, AllowLoopback: true, AllowInsecureHTTP: true}, srv.URL, ErrHostNotAllowed, 0},
+		{"http", ClientOptions{AllowHosts: []string{"127.0.0.1"}, AllowLoopback: true}, srv.URL, ErrSchemeNotAllowed, 0},
+		{"loopback", ClientOptions{AllowHosts: []string{"127.0.0.1"}, AllowInsecureHTTP: true}, srv.URL, ErrAddressNotAllowed, 0},
+		{"too large", ClientOptions{AllowHosts: []string{"127.0.0.1"}, AllowLoopback: true, AllowInsecureHTTP: true, MaxResponseBytes: 10}, srv.URL, ErrResponseTooLarge, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, tt.url, strings.NewReader("{}"))
+			resp, err := c.Do(req)
+			if err == nil {
+				defer resp.Body.Close()
+				var b []byte
+				b, err = io.ReadAll(resp.Body)
+				if len(b) != tt.body {
+					t.Errorf("read %d bytes, want %d", len(b), tt.body)
+				}
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("error %v, want %v", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "/rest/") {
+				t.Errorf("the error shows the URL: %v", err)
+			}
+		})
 	}
 }

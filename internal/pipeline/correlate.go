@@ -53,6 +53,12 @@ type CorrelateOptions struct {
 	// RouteMinSeverity bounds what a first correlation passes to
 	// OnAttributed; default 4 (High).
 	RouteMinSeverity int
+	// OnIncidents, when set, is called after each incremental step with
+	// the ids of the incidents it wrote (new or changed), after
+	// OnAttributed (the response stage: evaluate them). A tenant's first
+	// correlation calls it with every incident; an explicit rebuild does
+	// not call it.
+	OnIncidents func(ctx context.Context, tenant string, ids []string) error
 
 	contract *responsibility.Contract
 	grades   *datagrade.GradeIndex
@@ -107,8 +113,7 @@ func Correlate(ctx context.Context, st Correlator, tenant string, opts Correlate
 		return res, err
 	}
 	if opts.Rebuild || !state.Built {
-		route := !opts.Rebuild && opts.OnAttributed != nil
-		return rebuild(ctx, st, tenant, opts, route)
+		return rebuild(ctx, st, tenant, opts, !opts.Rebuild)
 	}
 	for conflicts := 0; ; {
 		n, err := step(ctx, st, tenant, opts, &res)
@@ -428,6 +433,9 @@ func step(ctx context.Context, st Correlator, tenant string, opts CorrelateOptio
 			return 0, fmt.Errorf("routing: %w", err)
 		}
 	}
+	if err := onIncidents(ctx, opts, tenant, u.Put); err != nil {
+		return 0, err
+	}
 	res.Records += batch
 	res.Incidents += len(u.Put)
 	res.Merged += len(u.Delete)
@@ -662,7 +670,10 @@ func mustJSON(v any) json.RawMessage {
 }
 
 // rebuild correlates all of the tenant's records from scratch.
-func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions, route bool) (CorrelateResult, error) {
+// first says that the tenant's records were never correlated: the
+// hooks are then called as by incremental steps.
+func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOptions, first bool) (CorrelateResult, error) {
+	route := first && opts.OnAttributed != nil
 	if opts.RouteMinSeverity <= 0 {
 		opts.RouteMinSeverity = ocsf.SeverityHigh
 	}
@@ -838,8 +849,28 @@ func rebuild(ctx context.Context, st Correlator, tenant string, opts CorrelateOp
 			return res, fmt.Errorf("routing: %w", err)
 		}
 	}
+	if first {
+		if err := onIncidents(ctx, opts, tenant, u.Put); err != nil {
+			return res, err
+		}
+	}
 	res.Records, res.Incidents, res.Merged, res.Issues = len(done), len(u.Put), len(deleted), len(u.Risks)
 	return res, nil
+}
+
+// onIncidents passes the ids of the incidents written to OnIncidents.
+func onIncidents(ctx context.Context, opts CorrelateOptions, tenant string, put []store.IncidentRow) error {
+	if opts.OnIncidents == nil || len(put) == 0 {
+		return nil
+	}
+	ids := make([]string, len(put))
+	for i, row := range put {
+		ids[i] = row.ID
+	}
+	if err := opts.OnIncidents(ctx, tenant, ids); err != nil {
+		return fmt.Errorf("responding: %w", err)
+	}
+	return nil
 }
 
 // DecodeIncident reads a stored incident's document.

@@ -133,3 +133,57 @@ func incidentSets(t *testing.T, st pipeline.Correlator) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestOnIncidents: the first correlation passes every incident to
+// OnIncidents, an incremental step the ones it wrote, an explicit rebuild
+// none.
+func TestOnIncidents(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "canopy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := pipeline.New(pipeline.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(i int, user string) string {
+		return fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA%s0000001","arn":"arn:aws:iam::111122223333:user/%s","accountId":"111122223333","userName":"%s"},"eventTime":"2026-05-0%dT10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.%d","userAgent":"aws-cli/2","requestParameters":null,"responseElements":null,"requestID":"r%d","eventID":"e%d","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}`+"\n",
+			strings.ToUpper(user), user, user, 1+i, 10+i, i, i)
+	}
+	// part one: alice twice (an incident); part two: alice again (it
+	// grows) and bob twice (a new one)
+	parts := []string{event(0, "alice") + event(1, "alice"), event(2, "alice") + event(3, "bob") + event(4, "bob")}
+	var got [][]string
+	opts := pipeline.CorrelateOptions{IncidentOptions: pipeline.IncidentOptions{Window: 7 * 24 * time.Hour},
+		OnIncidents: func(_ context.Context, tenant string, ids []string) error {
+			if tenant != "default" {
+				t.Errorf("tenant %q", tenant)
+			}
+			got = append(got, slices.Sorted(slices.Values(ids)))
+			return nil
+		}}
+	for i, part := range parts {
+		if _, err := p.Ingest(ctx, pipeline.Input{Name: fmt.Sprintf("p%d.jsonl", i), R: strings.NewReader(part)}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := pipeline.Correlate(ctx, st, "default", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != i+1 || len(got[i]) != res.Incidents {
+			t.Fatalf("after part %d: OnIncidents got %v; correlation wrote %d incidents", i, got, res.Incidents)
+		}
+	}
+	if len(got[0]) != 1 || len(got[1]) != 2 || !slices.Contains(got[1], got[0][0]) {
+		t.Fatalf("OnIncidents got %v, want one incident, then it and a new one", got)
+	}
+	opts.Rebuild = true
+	if _, err := pipeline.Correlate(ctx, st, "default", opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Errorf("a rebuild called OnIncidents: %v", got)
+	}
+}

@@ -15,7 +15,11 @@
 // [Auditor] for the audit chain (route.Router.Record has its signature), a
 // [Notifier] for notices (notify.Escalator.Notify), and the [Action]s of
 // its [Registry] for everything else — the cloud actions live in
-// internal/respond/cloud.
+// internal/respond/cloud. [NewDocStore] keeps that state in the store
+// (store.Docs, SQLite or PostgreSQL), [LoadRecord] builds records from
+// stored incidents and findings, and [NewStoreWorld] backs impact
+// previews and [Enrich] with the stored inventory and events; cmd/canopy
+// and internal/api use them.
 //
 // # Playbooks are data
 //

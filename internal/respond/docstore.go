@@ -179,3 +179,22 @@ func (d *DocStore) RecordState(ctx context.Context, tenant string, ref Ref) (Rec
 	}
 	return st, err
 }
+
+// Tenants returns the tenants that have runs or cases, sorted: those a
+// periodic SLA check or stale-run resume must visit.
+func (d *DocStore) Tenants(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, kind := range []string{docRun, docCase} {
+		ts, err := d.st.DocTenants(ctx, kind)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -137,6 +137,9 @@ func (e *Engine) Playbooks() []*Playbook { return slices.Clone(e.opts.Playbooks)
 
 func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
 
+// Now returns the engine's clock reading, in UTC.
+func (e *Engine) Now() time.Time { return e.now() }
+
 // Outcome is what the engine decided for one playbook.
 type Outcome string
 
@@ -896,4 +899,59 @@ func (e *Engine) audit(ctx context.Context, tenant, actor, action, object string
 		return fmt.Errorf("respond: audit %s %s: %w", action, object, err)
 	}
 	return nil
+}
+
+// Runs lists the runs f selects, oldest first; f.Tenant is required.
+func (e *Engine) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
+	if f.Tenant == "" {
+		return nil, errors.New("respond: runs: tenant missing")
+	}
+	return e.opts.Runs.ListRuns(ctx, f)
+}
+
+// Approvals lists the approvals f selects, oldest first; f.Tenant is
+// required.
+func (e *Engine) Approvals(ctx context.Context, f ApprovalFilter) ([]Approval, error) {
+	if f.Tenant == "" {
+		return nil, errors.New("respond: approvals: tenant missing")
+	}
+	return e.opts.Approvals.ListApprovals(ctx, f)
+}
+
+// Cases lists the cases f selects, oldest first; f.Tenant is required.
+func (e *Engine) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
+	if f.Tenant == "" {
+		return nil, errors.New("respond: cases: tenant missing")
+	}
+	return e.opts.Cases.ListCases(ctx, f)
+}
+
+// ResumeStale resumes the tenant's runs left running by a process that
+// stopped (no change for Options.StaleAfter), as by, and returns them as
+// they ended. A run that fails again stays failed (its error is joined to
+// the returned error); failed runs are left for a person to resume.
+func (e *Engine) ResumeStale(ctx context.Context, tenant, by string) ([]Run, error) {
+	runs, err := e.Runs(ctx, RunFilter{Tenant: tenant, State: RunRunning})
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	var out []Run
+	var errs []error
+	for _, r := range runs {
+		if now.Sub(r.Updated) < e.opts.StaleAfter {
+			continue
+		}
+		run, err := e.Resume(ctx, tenant, r.ID, by)
+		if errors.Is(err, ErrState) {
+			continue // another process took it
+		}
+		if run.ID != "" {
+			out = append(out, run)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return out, errors.Join(errs...)
 }

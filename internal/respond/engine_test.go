@@ -746,3 +746,35 @@ func TestConcurrentApprovals(t *testing.T) {
 		t.Errorf("%d cloud calls, approval %s", n, got.State)
 	}
 }
+
+// TestResumeStale resumes a run left running by a stopped process once it
+// has been idle for StaleAfter, and leaves a fresh one alone.
+func TestResumeStale(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ref := respond.Ref{Kind: respond.KindFinding, ID: "f-9"}
+	mk := func(id string, updated time.Time) {
+		t.Helper()
+		if err := e.mem.CreateRun(ctx, respond.Run{ID: id, Tenant: tenant, Record: ref, Playbook: "triage-low-risk", Mode: respond.ModeAutomatic,
+			Actor: "system", State: respond.RunRunning, Created: updated, Updated: updated,
+			Steps: []respond.StepRun{{ID: "tag", Action: respond.NameTag, State: respond.StepRunning, Params: respond.Params{"tags": []any{"x"}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("run-old", t0)
+	e.clock.Advance(10 * time.Minute)
+	mk("run-new", e.clock.Now())
+	runs, err := e.eng.ResumeStale(ctx, tenant, "system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].ID != "run-old" || runs[0].State != respond.RunCompleted {
+		t.Fatalf("resumed %+v", runs)
+	}
+	if r, _ := e.eng.Run(ctx, tenant, "run-new"); r.State != respond.RunRunning {
+		t.Errorf("the fresh run is %s", r.State)
+	}
+	if _, err := e.eng.Runs(ctx, respond.RunFilter{}); err == nil {
+		t.Error("Runs without a tenant: no error")
+	}
+}

@@ -160,6 +160,59 @@ func (r *Router) Attributed(ctx context.Context, tenant string, fs []pipeline.At
 	return errors.Join(errs...)
 }
 
+// Notify sends a notice to a party of the notification policy (req.Party
+// is its id) through its escalation chain, and records it in the audit
+// chain (notice.sent), as attributions are notified: it is the response
+// stage's notifier (respond.Notifier). A notice stored but not delivered
+// yet is returned with the delivery error; it escalates like any other.
+// It returns [ErrNoNotify] when notices are not configured.
+func (r *Router) Notify(ctx context.Context, req notify.Request, now time.Time) (notify.Notice, error) {
+	if r.esc == nil {
+		return notify.Notice{}, ErrNoNotify
+	}
+	party, ok := r.opts.Notify.Policy.Parties[req.Party]
+	if !ok {
+		return notify.Notice{}, fmt.Errorf("route: no party %q in the notification policy", req.Party)
+	}
+	n, err := r.esc.Notify(ctx, req, now)
+	if n.ID == "" {
+		return n, err
+	}
+	if rerr := r.sent(ctx, n, party); rerr != nil {
+		return n, errors.Join(err, rerr)
+	}
+	return n, err
+}
+
+// PartyID returns the id of the notification policy's party that stands
+// for a responsible party: the party of that kind (provider, customer,
+// vendor; shared counts as customer), preferring the one whose id is
+// name; an id of the policy is returned as is. "" when notices are not
+// configured or no party fits.
+func (r *Router) PartyID(party, name string) string {
+	if r.opts.Notify == nil || party == "" {
+		return ""
+	}
+	parties := r.opts.Notify.Policy.Parties
+	if _, ok := parties[party]; ok {
+		return party
+	}
+	kind := party
+	if kind == "shared" {
+		kind = "customer"
+	}
+	pick := ""
+	for _, id := range sortedIDs(parties) {
+		if string(parties[id].Kind) != kind {
+			continue
+		}
+		if pick == "" || (name != "" && strings.EqualFold(id, name)) {
+			pick = id
+		}
+	}
+	return pick
+}
+
 // sent records a notice in the audit chain, with what KPIs read.
 func (r *Router) sent(ctx context.Context, n notify.Notice, party notify.Party) error {
 	d := map[string]any{"notice": n.ID, "party": string(party.Kind), "name": party.ID, "severity": string(n.Severity), "contact": n.Contact}

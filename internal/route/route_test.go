@@ -50,3 +50,32 @@ func TestSeverityOf(t *testing.T) {
 		}
 	}
 }
+
+// TestPartyID maps the response stage's parties to the policy's ids as
+// targets does; ids of the policy pass through.
+func TestPartyID(t *testing.T) {
+	r := &Router{opts: Options{Notify: &notify.Config{Policy: notify.Policy{Parties: map[string]notify.Party{
+		"acme":         {ID: "acme", Kind: "customer"},
+		"cloud":        {ID: "cloud", Kind: "provider"},
+		"example-mssp": {ID: "example-mssp", Kind: "vendor"},
+		"a-vendor":     {ID: "a-vendor", Kind: "vendor"},
+	}}}}}
+	tests := []struct{ party, name, want string }{
+		{"customer", "", "acme"},
+		{"shared", "", "acme"},
+		{"provider", "", "cloud"},
+		{"vendor", "example-mssp", "example-mssp"},
+		{"vendor", "", "a-vendor"},
+		{"example-mssp", "", "example-mssp"},
+		{"nobody", "", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		if got := r.PartyID(tt.party, tt.name); got != tt.want {
+			t.Errorf("PartyID(%q, %q) = %q, want %q", tt.party, tt.name, got, tt.want)
+		}
+	}
+	if got := (&Router{}).PartyID("customer", ""); got != "" {
+		t.Errorf("without notices: %q", got)
+	}
+}

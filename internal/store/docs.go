@@ -18,4 +18,6 @@ type Docs interface {
 	UpdateDoc(ctx context.Context, kind, tenant, id string, create bool, fn func(doc []byte) ([]byte, error)) ([]byte, error)
 	// ListDocs returns the tenant's documents of a kind, oldest first.
 	ListDocs(ctx context.Context, kind, tenant string) ([][]byte, error)
+	// DocTenants returns the tenants with documents of a kind, sorted.
+	DocTenants(ctx context.Context, kind string) ([]string, error)
 }

@@ -95,3 +95,21 @@ func (s *Store) ListDocs(ctx context.Context, kind, tenant string) ([][]byte, er
 	}
 	return out, rows.Err()
 }
+
+// DocTenants implements store.Docs.
+func (s *Store) DocTenants(ctx context.Context, kind string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, "SELECT DISTINCT tenant FROM docs WHERE kind = $1 ORDER BY tenant", textSafe(kind))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: tenants of %s: %w", kind, s.scrub(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("postgres: tenants of %s: %w", kind, s.scrub(err))
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

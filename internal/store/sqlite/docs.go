@@ -89,3 +89,21 @@ func (s *Store) ListDocs(ctx context.Context, kind, tenant string) ([][]byte, er
 	}
 	return out, rows.Err()
 }
+
+// DocTenants implements store.Docs.
+func (s *Store) DocTenants(ctx context.Context, kind string) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT DISTINCT tenant FROM docs WHERE kind = ? ORDER BY tenant", kind)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tenants of %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("sqlite: tenants of %s: %w", kind, err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

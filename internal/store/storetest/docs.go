@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // testDocs: documents are created once, read, updated atomically (also
-// created by an update), listed in creation order, per kind and tenant.
+// created by an update), listed in creation order, per kind and tenant;
+// the tenants with documents of a kind are listed.
 func testDocs(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	if err := s.CreateDoc(ctx, "run", "t1", "r1", []byte(`{"n":0}`)); err != nil {
@@ -83,5 +85,11 @@ func testDocs(t *testing.T, s store.Store) {
 	list, err := s.ListDocs(ctx, "run", "t1")
 	if err != nil || len(list) != 3 || !sameJSON(list[0], []byte(`{"n":80}`)) || !sameJSON(list[2], []byte(`{"n":3}`)) {
 		t.Fatalf("ListDocs = %q, %v", list, err)
+	}
+	if ts, err := s.DocTenants(ctx, "run"); err != nil || strings.Join(ts, ",") != "t1,t2" {
+		t.Fatalf("DocTenants(run) = %q, %v", ts, err)
+	}
+	if ts, err := s.DocTenants(ctx, "nothing"); err != nil || len(ts) != 0 {
+		t.Fatalf("DocTenants(nothing) = %q, %v", ts, err)
 	}
 }
