@@ -5,59 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/canopy-sec/canopy/internal/yamlfile"
 )
 
-// FileError is a problem in one of the YAML files the package reads: the
-// embedded reference and defaults, a grading policy or a data catalogue. It
-// says where:
-//
-//	fin-catalogue.yaml:12:14: entry FIN-002: level: "importent" is not a level (want general-1 … general-4, important or core)
-//
-// Loaders report every problem they find, joined with [errors.Join] in file
-// order; use [errors.As] to get at each FileError.
-type FileError struct {
-	// File is the file name the caller gave the loader.
-	File string
-	// Line and Col locate the problem (1-based); 0 when unknown.
-	Line, Col int
-	// Where names the entry ("entry FIN-002", "category cn_resident_id");
-	// "" for the file as a whole.
-	Where string
-	// Field is the field within the entry, for example "match.tables[0]".
-	Field string
-	// Err is the problem.
-	Err error
-}
-
-// Error implements error.
-func (e *FileError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-		if e.Col > 0 {
-			b.WriteString(":" + strconv.Itoa(e.Col))
-		}
-	}
-	b.WriteString(": ")
-	if e.Where != "" {
-		b.WriteString(e.Where + ": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-// Unwrap returns the underlying problem.
-func (e *FileError) Unwrap() error { return e.Err }
+// FileError is a problem in one of the YAML files the package reads
+// (the embedded reference and defaults, a grading policy or a data
+// catalogue): see [yamlfile.FileError].
+type FileError = yamlfile.FileError
 
 // yamlDoc is a YAML file being loaded: its name and syntax tree, to put
 // positions on problems found after decoding.
