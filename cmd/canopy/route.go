@@ -104,6 +104,21 @@ func severityID(s string) (int, error) {
 // router builds the route stage over a store.
 func (e *env) router(st store.Store) (*route.Router, error) { return e.routerWith(st, nil) }
 
+// openRouter opens the store and the route stage over it; the caller
+// closes the store.
+func (e *env) openRouter(ctx context.Context) (store.Store, *route.Router, error) {
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := e.router(st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, r, nil
+}
+
 // record appends an event to the tenant's audit chain.
 func (e *env) record(ctx context.Context, st store.Store, tenant, action, object string, details any) error {
 	r, err := e.router(st)
@@ -137,15 +152,11 @@ func (e *env) noticesCmd() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := e.openStore(ctx)
+			st, r, err := e.openRouter(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := e.router(st)
-			if err != nil {
-				return err
-			}
 			ns, err := r.Notices(ctx, store.NoticeQuery{Tenant: tenant, Party: party, State: state, Limit: limit})
 			if err != nil {
 				return err
@@ -184,15 +195,11 @@ func (e *env) noticesCmd() *cobra.Command {
 				return usageError{errors.New("notices ack needs --by (who acknowledges)")}
 			}
 			ctx := cmd.Context()
-			st, err := e.openStore(ctx)
+			st, r, err := e.openRouter(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := e.router(st)
-			if err != nil {
-				return err
-			}
 			n, err := r.Ack(ctx, atenant, args[0], by, note, time.Now())
 			if err != nil {
 				return err
@@ -219,15 +226,11 @@ func (e *env) noticesCmd() *cobra.Command {
 				}
 			}
 			ctx := cmd.Context()
-			st, err := e.openStore(ctx)
+			st, r, err := e.openRouter(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := e.router(st)
-			if err != nil {
-				return err
-			}
 			rep, err := r.Escalate(ctx, now)
 			fmt.Fprintf(e.stdout, "escalated %d, exhausted %d, redelivered %d\n", len(rep.Escalated), len(rep.Exhausted), len(rep.Redelivered))
 			return err
@@ -253,15 +256,11 @@ func (e *env) advisoryCmd() *cobra.Command {
 				return usageError{err}
 			}
 			ctx := cmd.Context()
-			st, err := e.openStore(ctx)
+			st, r, err := e.openRouter(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := e.router(st)
-			if err != nil {
-				return err
-			}
 			ns, err := r.Publish(ctx, notify.Advisory{Tenant: tenant, From: from, To: to, Ref: ref, Category: notify.AdvisoryCategory(category),
 				URL: url, Severity: sev, Title: title, Body: body}, time.Now())
 			for _, n := range ns {
@@ -393,15 +392,11 @@ func (e *env) auditCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := e.openStore(ctx)
+			st, r, err := e.openRouter(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := e.router(st)
-			if err != nil {
-				return err
-			}
 			w := bufio.NewWriter(e.stdout)
 			head, err := audit.Export(w, r.Entries(ctx, etenant, 1), from, pub)
 			if err != nil {
@@ -473,15 +468,11 @@ func (e *env) kpiCmd() *cobra.Command {
 				}
 			}
 			ctx := cmd.Context()
-			st, err := e.openStore(ctx)
+			st, r, err := e.openRouter(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := e.router(st)
-			if err != nil {
-				return err
-			}
 			if response {
 				if party != "" {
 					return usageError{errors.New("--party does not apply to --response")}
