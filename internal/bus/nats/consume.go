@@ -46,6 +46,10 @@ func (q *Queue) Consume(ctx context.Context, h bus.Handler) error {
 	return nil
 }
 
+// consumerCheckEvery is how often an idle worker asks the server whether
+// its consumer still exists.
+const consumerCheckEvery = 5 * time.Second
+
 // fatal reports whether a fetch error means the consumer cannot go on.
 func fatal(err error) bool {
 	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
@@ -56,9 +60,22 @@ func fatal(err error) bool {
 // work is one worker: fetch a batch, handle it, repeat.
 func (q *Queue) work(ctx context.Context, h bus.Handler) error {
 	degraded := false
+	lastCheck := time.Now()
 	for {
 		if q.stopping() || ctx.Err() != nil {
 			return nil
+		}
+		// A pull that reaches the server after the consumer was deleted
+		// may just time out rather than fail: ask the server now and then
+		// whether the consumer still exists.
+		if time.Since(lastCheck) >= consumerCheckEvery {
+			lastCheck = time.Now()
+			ictx, icancel := context.WithTimeout(ctx, q.opts.PollWait)
+			_, err := q.cons.Info(ictx)
+			icancel()
+			if err != nil && fatal(err) && !q.stopping() && ctx.Err() == nil {
+				return fmt.Errorf("nats: consumer %s on stream %s: %w", q.opts.Consumer, q.opts.Stream, err)
+			}
 		}
 		// The fetch is not cancelled by Close: a batch that arrives while
 		// the queue closes is handed back at once (Nak) rather than left

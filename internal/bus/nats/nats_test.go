@@ -302,3 +302,24 @@ func TestConsumeFailsWhenConsumerDeleted(t *testing.T) {
 		t.Fatal("Consume kept running without its consumer")
 	}
 }
+
+// TestConsumeFailsWhenConsumerDeletedBeforeFetch: a consumer deleted
+// before the worker's pull reaches the server (so that no pending pull is
+// told) is still noticed, by the worker's periodic check.
+func TestConsumeFailsWhenConsumerDeletedBeforeFetch(t *testing.T) {
+	n := newNames(t)
+	q := open(t, n.options())
+	if err := jsFor(t).DeleteConsumer(context.Background(), n.stream, n.consumer); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- q.Consume(context.Background(), func(context.Context, bus.Batch) error { return nil }) }()
+	select {
+	case err := <-errc:
+		if err == nil || errors.Is(err, context.Canceled) {
+			t.Errorf("Consume returned %v, want the consumer's loss", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Consume kept running without its consumer")
+	}
+}
