@@ -100,16 +100,22 @@ func Correlate(ctx context.Context, st Correlator, tenant string, opts Correlate
 	if err := opts.defaults(); err != nil {
 		return res, err
 	}
+	state, err := st.CorrelationState(ctx, tenant)
+	if err != nil {
+		return res, err
+	}
+	if !opts.Rebuild && state.Built {
+		// listings call this before they read: when nothing waits, skip
+		// reading the contract and the data grades
+		queued, err := st.Queued(ctx, tenant, 1)
+		if err != nil || len(queued) == 0 {
+			return res, err
+		}
+	}
 	if err := opts.loadContract(ctx, st, tenant); err != nil {
 		return res, err
 	}
-	grades, err := gradeIndex(ctx, st, tenant)
-	if err != nil {
-		return res, err
-	}
-	opts.grades = grades
-	state, err := st.CorrelationState(ctx, tenant)
-	if err != nil {
+	if opts.grades, err = gradeIndex(ctx, st, tenant); err != nil {
 		return res, err
 	}
 	if opts.Rebuild || !state.Built {
