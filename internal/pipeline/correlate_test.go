@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -185,5 +186,23 @@ func TestOnIncidents(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Errorf("a rebuild called OnIncidents: %v", got)
+	}
+}
+
+// TestFirstCorrelationWithoutHooks: a tenant's first correlation of
+// severe findings needs no route hook.
+func TestFirstCorrelationWithoutHooks(t *testing.T) {
+	p, st := newPipeline(t)
+	ctx := context.Background()
+	data, err := os.ReadFile("../../cmd/canopy/testdata/image-alpine-3.10.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Ingest(ctx, pipeline.Input{Name: "a.json", R: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Correlate(ctx, st, "default", pipeline.CorrelateOptions{RouteMinSeverity: 1})
+	if err != nil || !res.Rebuilt || res.Records == 0 {
+		t.Fatalf("first correlation = %+v, %v", res, err)
 	}
 }
