@@ -34,6 +34,9 @@ func Tables() []Table {
 // (which a backend may keep as its own JSON type). What correlation derives
 // (entity index, incidents, issue risks, the correlation queue and state)
 // is not copied: the first correlation on the destination rebuilds it.
+// Console sessions and sign-in links ([Sessions]) are not copied either:
+// they are short-lived credentials, not tenant data, and signing in again
+// on the destination is cheap and safer than moving live secrets' hashes.
 type PlainTable struct {
 	Name    Table
 	Columns []string

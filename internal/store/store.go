@@ -304,6 +304,7 @@ type Store interface {
 	AuditLog
 	Tokens
 	Jobs
+	Sessions
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Responsibility", testResponsibility},
 		{"Inventory", testInventory},
 		{"Docs", testDocs},
+		{"Sessions", testSessions},
 		{"ScansAndEvidence", testScans},
 		{"Notices", testNotices},
 		{"NoticeUpdate", testNoticeUpdate},
