@@ -17,6 +17,7 @@ import (
 	"github.com/canopy-sec/canopy/internal/api"
 	"github.com/canopy-sec/canopy/internal/bus"
 	busnats "github.com/canopy-sec/canopy/internal/bus/nats"
+	"github.com/canopy-sec/canopy/internal/console"
 	"github.com/canopy-sec/canopy/internal/demo"
 	"github.com/canopy-sec/canopy/internal/pipeline"
 	"github.com/canopy-sec/canopy/internal/respond"
@@ -96,8 +97,9 @@ does the three.`,
 			if err != nil {
 				return err
 			}
+			var demoToken *demoTokenInfo
 			if demoData {
-				if err := e.loadDemo(ctx, st, p, insecure); err != nil {
+				if demoToken, err = e.loadDemo(ctx, st, p, insecure); err != nil {
 					return err
 				}
 				log.Info("demo data ready")
@@ -209,12 +211,29 @@ does the three.`,
 			if err != nil {
 				return err
 			}
+			var handler http.Handler = srv
+			var con *console.Console
+			if apiRole == api.RoleAll || apiRole == api.RoleQuery {
+				// the web console, at /, reads and writes through the API
+				if con, err = console.New(console.Options{API: srv, Store: st, Logger: log.With("component", "console")}); err != nil {
+					return err
+				}
+				mux := http.NewServeMux()
+				mux.Handle("/api/", srv)
+				mux.Handle("/", con)
+				handler = mux
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
 			}
-			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-			log.Info("serving", "addr", "http://"+ln.Addr().String()+"/api/v1", "role", role, "bus", useBus, "insecure_local", insecure)
+			base := "http://" + ln.Addr().String()
+			hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+			log.Info("serving", "addr", base+"/api/v1", "console", con != nil, "role", role, "bus", useBus, "insecure_local", insecure)
+			if err := e.printWelcome(ctx, con, demoToken, base, insecure); err != nil {
+				ln.Close()
+				return err
+			}
 			errc := make(chan error, 1)
 			go func() { errc <- hs.Serve(ln) }()
 			select {
@@ -367,44 +386,106 @@ func loopbackOnly(addr string) error {
 	return nil
 }
 
+// demoTokenInfo is the demo's admin token: its secret only when it was
+// just created (it is shown once).
+type demoTokenInfo struct {
+	secret string
+	token  store.Token
+}
+
 // loadDemo ingests the demo files into an empty store and, when no token
-// exists, creates an admin token and prints it once.
-func (e *env) loadDemo(ctx context.Context, st store.Store, p *pipeline.Pipeline, insecure bool) error {
+// exists, creates an admin token. It returns the demo token (nil in
+// insecure mode, or when tokens exist but none is the demo's).
+func (e *env) loadDemo(ctx context.Context, st store.Store, p *pipeline.Pipeline, insecure bool) (*demoTokenInfo, error) {
 	nf, ne, err := st.Counts(ctx, pipeline.DefaultTenant)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if nf+ne == 0 {
 		files, err := demo.Files()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, f := range files {
 			if _, err := p.Ingest(ctx, pipeline.Input{Name: "demo/" + f.Name, R: bytes.NewReader(f.Data)}); err != nil {
-				return fmt.Errorf("loading demo data: %w", err)
+				return nil, fmt.Errorf("loading demo data: %w", err)
 			}
 		}
+		if err := demoPosture(ctx, st, p); err != nil {
+			return nil, fmt.Errorf("loading demo data: %w", err)
+		}
 		if _, err := e.correlate(ctx, st, pipeline.DefaultTenant, false); err != nil {
-			return fmt.Errorf("loading demo data: %w", err)
+			return nil, fmt.Errorf("loading demo data: %w", err)
 		}
 	}
 	if insecure {
-		return nil
+		return nil, nil
 	}
 	tokens, err := st.ListTokens(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(tokens) > 0 {
-		return nil
+		for _, t := range tokens {
+			if t.Name == "demo" && t.Tenant == pipeline.DefaultTenant && t.RevokedAt.IsZero() {
+				return &demoTokenInfo{token: t}, nil
+			}
+		}
+		return nil, nil
 	}
 	secret, t, err := api.NewToken("demo", pipeline.DefaultTenant, store.RoleAdmin, time.Now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := st.CreateToken(ctx, t); err != nil {
+		return nil, err
+	}
+	return &demoTokenInfo{secret: secret, token: t}, nil
+}
+
+// demoPosture imports the demo inventory and scans it with every built-in
+// pack, so that the posture views have results.
+func demoPosture(ctx context.Context, st store.Store, p *pipeline.Pipeline) error {
+	inv, err := demo.Inventory()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "\nDemo admin token (shown once; create more with `canopy token create`):\n\n    %s\n\nTry: curl -H 'Authorization: Bearer %s' http://127.0.0.1:8080/api/v1/findings\n\n", secret, secret)
+	var files []pipeline.InventoryFile
+	for _, f := range inv {
+		files = append(files, pipeline.InventoryFile{Name: "demo/" + f.Name, R: bytes.NewReader(f.Data)})
+	}
+	if _, err := pipeline.ImportInventory(ctx, st, pipeline.DefaultTenant, files); err != nil {
+		return err
+	}
+	rules, packs, err := loadRules(nil, "")
+	if err != nil {
+		return err
+	}
+	_, err = pipeline.Scan(ctx, p, st, pipeline.PostureScan{Tenant: pipeline.DefaultTenant, Rules: rules, Packs: packs, Version: version})
+	return err
+}
+
+// printWelcome tells, once the server listens, where the console is: with
+// the demo, a one-time sign-in link (and the demo token when it was just
+// made).
+func (e *env) printWelcome(ctx context.Context, con *console.Console, demo *demoTokenInfo, base string, insecure bool) error {
+	if demo != nil && demo.secret != "" {
+		fmt.Fprintf(e.stderr, "\nDemo admin token (shown once; create more with `canopy token create`):\n\n    %s\n\nTry: curl -H 'Authorization: Bearer %s' %s/api/v1/findings\n", demo.secret, demo.secret, base)
+	}
+	if con == nil {
+		return nil
+	}
+	switch {
+	case insecure:
+		fmt.Fprintf(e.stderr, "\nOpen %s/ to use the console (no sign-in: --insecure-local)\n\n", base)
+	case demo != nil:
+		path, err := con.SignInLink(ctx, demo.token.Hash)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "\nOpen %s%s to sign in to the console (the link works once, for 15 minutes)\n\n", base, path)
+	default:
+		fmt.Fprintf(e.stderr, "\nConsole: %s/ (sign in with an API token)\n\n", base)
+	}
 	return nil
 }

@@ -858,5 +858,15 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, in)
+	out := IncidentOut{Incident: in}
+	switch x := r.URL.Query().Get("expand"); x {
+	case "":
+	case "members":
+		if out.MemberRecords, err = expandMembers(r.Context(), s.opts.Store, p.Tenant, in); err != nil {
+			return err
+		}
+	default:
+		return badRequest("expand must be members, not %q", x)
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

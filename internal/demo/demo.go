@@ -15,6 +15,9 @@ import (
 //go:embed data
 var files embed.FS
 
+//go:embed inventory
+var inventory embed.FS
+
 // File is one demo input.
 type File struct {
 	Name string
@@ -39,5 +42,23 @@ func Files() ([]File, error) {
 		out = append(out, File{Name: e.Name(), Data: b})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Inventory returns the demo's cloud inventory (Canopy JSON lines: an AWS
+// account with five misconfigurations), for the posture packs to check.
+func Inventory() ([]File, error) {
+	entries, err := fs.ReadDir(inventory, "inventory")
+	if err != nil {
+		return nil, err
+	}
+	var out []File
+	for _, e := range entries {
+		b, err := inventory.ReadFile("inventory/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, File{Name: e.Name(), Data: b})
+	}
 	return out, nil
 }
