@@ -140,9 +140,9 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	t.Logf("console at %s", base)
 
-	shots := os.Getenv("CANOPY_SHOTS")
+	shots, keep := os.Getenv("CANOPY_SHOTS"), true
 	if shots == "" {
-		shots = t.TempDir()
+		shots, keep = t.TempDir(), false
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,11 @@ func TestConsoleBrowser(t *testing.T) {
 	err = cmd.Run()
 	pw.Close()
 	<-logged
-	t.Logf("screenshots in %s", shots)
+	if keep {
+		t.Logf("screenshots in %s", shots)
+	} else {
+		t.Logf("screenshots in %s, removed after the test: set CANOPY_SHOTS to a folder to keep them", shots)
+	}
 	if err != nil {
 		if errors.Is(nctx.Err(), context.DeadlineExceeded) {
 			t.Fatalf("the browser scenario did not finish in 3 minutes: %v", err)
