@@ -1,6 +1,19 @@
-// Package web holds the console's files: the html/template pages, the
-// message catalogs of each language and the static assets (the pinned,
-// vendored htmx, ECharts and Pico CSS with their licences, and the
-// console's own CSS and JavaScript), embedded into the binary so that the
-// console needs no build step and no network. internal/console serves them.
+// Package web holds the console's files, embedded into the binary: the
+// html/template pages under templates/, their message catalogs (en,
+// zh-CN) under i18n/, and the static assets under
+// static/ (the console's own CSS and JavaScript, and the front-end
+// packages web/vendor.sh copies from npm into static/vendor/, pinned and
+// verified by static/vendor/VERSIONS). The console serves them; nothing
+// is built or fetched at run time.
+//
+// The vendored files, as paths in [Static]:
+//
+//	vendor/htmx/htmx.min.js        htmx.org 2.0.11
+//	vendor/echarts/echarts.min.js  echarts 6.1.0
+//	vendor/pico/pico.min.css       @picocss/pico 2.1.1
+//
+// each folder with its package's licence files.
+//
+// The browser tests of the console are in e2e/ (Playwright, driven by
+// cmd/canopy's TestConsoleBrowser).
 package web
