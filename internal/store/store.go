@@ -305,6 +305,7 @@ type Store interface {
 	Tokens
 	Jobs
 	Sessions
+	Summaries
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error
