@@ -97,7 +97,15 @@ func filters(q store.Query) *conds {
 	if q.Party != "" {
 		c.add("r.party = $1?", textSafe(q.Party))
 	}
+	if q.Text != "" {
+		c.add(`(r.title ILIKE $1? ESCAPE '\' OR r.resource_uid ILIKE $1? ESCAPE '\')`, "%"+escapeLike(textSafe(q.Text))+"%")
+	}
 	return c
+}
+
+// escapeLike makes LIKE's wildcards and its escape character plain in s.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Sources returns the products behind each of the tenant's issue keys.

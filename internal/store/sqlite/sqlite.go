@@ -511,7 +511,18 @@ func filters(q store.Query) (string, []any) {
 		where = append(where, "r.party = ?")
 		args = append(args, q.Party)
 	}
+	if q.Text != "" {
+		// LIKE ignores the case of ASCII letters
+		p := "%" + escapeLike(q.Text) + "%"
+		where = append(where, `(r.title LIKE ? ESCAPE '\' OR r.resource_uid LIKE ? ESCAPE '\')`)
+		args = append(args, p, p)
+	}
 	return strings.Join(where, " AND "), args
+}
+
+// escapeLike makes LIKE's wildcards and its escape character plain in s.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func placeholders(n int) string {

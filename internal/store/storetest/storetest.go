@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Docs", testDocs},
 		{"Sessions", testSessions},
 		{"Stats", testStats},
+		{"TextSearch", testText},
 		{"ScansAndEvidence", testScans},
 		{"Notices", testNotices},
 		{"NoticeUpdate", testNoticeUpdate},
