@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,7 @@ type Store interface {
 	store.Posture
 	store.Tokens
 	store.Jobs
+	store.Summaries
 }
 
 // Role selects the routes a node serves; every node serves the operational
@@ -94,6 +96,8 @@ type Options struct {
 	MaxIngestBytes int64
 	// Version is reported by /healthz.
 	Version string
+	// Now is the clock of GET /summary's window; default time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -127,6 +131,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxIngestBytes <= 0 {
 		opts.MaxIngestBytes = 1 << 30
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
@@ -163,6 +170,7 @@ func New(opts Options) (*Server, error) {
 		{"POST", "/api/v1/notices/{id}/ack", store.RoleAnalyst, s.ackNotice, RoleQuery},
 		{"POST", "/api/v1/advisories", store.RoleAdmin, s.publishAdvisory, RoleQuery},
 		{"GET", "/api/v1/kpi", store.RoleViewer, s.kpi, RoleQuery},
+		{"GET", "/api/v1/summary", store.RoleViewer, s.summary, RoleQuery},
 		{"POST", "/api/v1/datascans", store.RoleAdmin, s.dataScan, RoleQuery},
 		{"GET", "/api/v1/audit/verify", store.RoleAdmin, s.verifyAudit, RoleQuery},
 		{"GET", "/api/v1/approvals", store.RoleViewer, s.listApprovals, RoleQuery},
@@ -543,6 +551,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, events bool) error
 	if q.Party, err = parseParty(v.Get("party")); err != nil {
 		return err
 	}
+	if !events {
+		if q.Text, err = parseText(v.Get("q")); err != nil {
+			return err
+		}
+	}
 	if q.ByRisk, err = parseSort(v.Get("sort")); err != nil {
 		return err
 	}
@@ -658,6 +671,9 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if q.Party, err = parseParty(v.Get("party")); err != nil {
+		return err
+	}
+	if q.Text, err = parseText(v.Get("q")); err != nil {
 		return err
 	}
 	if q.Limit == 0 {
@@ -784,6 +800,15 @@ func parseParty(v string) (string, error) {
 		return v, nil
 	}
 	return "", badRequest("bad party %q (want provider, customer, vendor or shared)", v)
+}
+
+// parseText reads ?q=: text the title or resource uid of a finding
+// contains (any case), at most store.MaxText characters.
+func parseText(v string) (string, error) {
+	if utf8.RuneCountInString(v) > store.MaxText {
+		return "", badRequest("q is longer than %d characters", store.MaxText)
+	}
+	return v, nil
 }
 
 // parseSort reads ?sort=: "risk" (riskiest first) or "severity" (the default).

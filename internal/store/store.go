@@ -98,12 +98,20 @@ type Query struct {
 	Classes    []int    // class uids
 	IssueKey   string   // only findings with this issue key
 	Party      string   // only findings attributed to this party
+	// Text keeps only records whose title or resource uid contains it,
+	// case-insensitively (SQLite folds ASCII letters only); % and _ are
+	// plain characters. It is no index lookup: a rare text makes a listing
+	// read every record of the tenant that the other filters leave.
+	Text string
 	// ByRisk lists findings (and issues) by their issue's stored risk,
 	// riskiest first (unscored last), instead of by severity.
 	ByRisk bool
 	Limit  int    // at most this many; 0 means the implementation's page size (1000)
 	After  Cursor // start after this position (zero: from the start)
 }
+
+// MaxText is the longest Query.Text the API accepts.
+const MaxText = 200
 
 // MaxPage is the largest page a query returns.
 const MaxPage = 1000
@@ -305,6 +313,7 @@ type Store interface {
 	Tokens
 	Jobs
 	Sessions
+	Summaries
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -31,6 +31,9 @@ type Store struct {
 	// conn is the connection string, kept only to remove its passwords
 	// from error messages; never logged or returned.
 	conn string
+	// compactAfter is how many delta rows of a counter make Stats compact
+	// them (defaultCompactAfter; tests lower it).
+	compactAfter int64
 }
 
 var (
@@ -65,7 +68,7 @@ func Open(ctx context.Context, conn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connecting to %s: %w", Redact(conn), scrub(err, conn))
 	}
-	return &Store{pool: pool, conn: conn}, nil
+	return &Store{pool: pool, conn: conn, compactAfter: defaultCompactAfter}, nil
 }
 
 // migrate applies the embedded migrations through database/sql on its own

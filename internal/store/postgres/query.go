@@ -97,7 +97,15 @@ func filters(q store.Query) *conds {
 	if q.Party != "" {
 		c.add("r.party = $1?", textSafe(q.Party))
 	}
+	if q.Text != "" {
+		c.add(`(r.title ILIKE $1? ESCAPE '\' OR r.resource_uid ILIKE $1? ESCAPE '\')`, "%"+escapeLike(textSafe(q.Text))+"%")
+	}
 	return c
+}
+
+// escapeLike makes LIKE's wildcards and its escape character plain in s.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // Sources returns the products behind each of the tenant's issue keys.
@@ -257,9 +265,10 @@ func (s *Store) one(ctx context.Context, table, tenant string, id int64) (store.
 	return r, nil
 }
 
-// Counts returns the tenant's number of findings and events.
+// Counts returns the tenant's number of findings and events, summed from
+// the counters the triggers keep (see Stats).
 func (s *Store) Counts(ctx context.Context, tenant string) (findings, events int64, err error) {
-	err = s.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM findings WHERE tenant = $1), (SELECT count(*) FROM events WHERE tenant = $1)",
+	err = s.pool.QueryRow(ctx, "SELECT (SELECT coalesce(sum(n), 0) FROM finding_counts WHERE tenant = $1)::bigint, (SELECT coalesce(sum(n), 0) FROM event_counts WHERE tenant = $1)::bigint",
 		textSafe(tenant)).Scan(&findings, &events)
 	if err != nil {
 		err = fmt.Errorf("postgres: counting: %w", s.scrub(err))

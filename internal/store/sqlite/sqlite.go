@@ -511,7 +511,18 @@ func filters(q store.Query) (string, []any) {
 		where = append(where, "r.party = ?")
 		args = append(args, q.Party)
 	}
+	if q.Text != "" {
+		// LIKE ignores the case of ASCII letters
+		p := "%" + escapeLike(q.Text) + "%"
+		where = append(where, `(r.title LIKE ? ESCAPE '\' OR r.resource_uid LIKE ? ESCAPE '\')`)
+		args = append(args, p, p)
+	}
 	return strings.Join(where, " AND "), args
+}
+
+// escapeLike makes LIKE's wildcards and its escape character plain in s.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func placeholders(n int) string {
@@ -620,9 +631,10 @@ func (s *Store) Issues(ctx context.Context, q store.Query, offset int) ([]store.
 	return out, rows.Err()
 }
 
-// Counts returns the tenant's number of findings and events.
+// Counts returns the tenant's number of findings and events, from the
+// counters the triggers keep (see Stats).
 func (s *Store) Counts(ctx context.Context, tenant string) (findings, events int64, err error) {
-	err = s.r.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM findings WHERE tenant = ?), (SELECT count(*) FROM events WHERE tenant = ?)", tenant, tenant).Scan(&findings, &events)
+	err = s.r.QueryRowContext(ctx, "SELECT (SELECT coalesce(sum(n), 0) FROM finding_counts WHERE tenant = ?), (SELECT coalesce(sum(n), 0) FROM event_counts WHERE tenant = ?)", tenant, tenant).Scan(&findings, &events)
 	if err != nil {
 		err = fmt.Errorf("sqlite: counting: %w", err)
 	}

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Inventory", testInventory},
 		{"Docs", testDocs},
 		{"Sessions", testSessions},
+		{"Stats", testStats},
+		{"TextSearch", testText},
 		{"ScansAndEvidence", testScans},
 		{"Notices", testNotices},
 		{"NoticeUpdate", testNoticeUpdate},
@@ -888,6 +890,17 @@ func SameContents(t *testing.T, a, b store.Store) {
 		if (errA == nil) != (errB == nil) {
 			t.Errorf("token %s: authenticates %v, then %v", tok.ID, errA == nil, errB == nil)
 		}
+	}
+	// the counters follow the copied records (issue risks are derived:
+	// not copied, so not compared)
+	sa, errA := a.Stats(ctx, "a", t0.AddDate(0, 0, -1))
+	sb, errB := b.Stats(ctx, "a", t0.AddDate(0, 0, -1))
+	sa.Issues, sa.RiskBuckets, sb.Issues, sb.RiskBuckets = 0, [10]int64{}, 0, [10]int64{}
+	if errA != nil || errB != nil || !sameStats(sa, sb) {
+		t.Errorf("stats %+v (%v), then %+v (%v)", sa, errA, sb, errB)
+	}
+	if tally := TallyStats(t, b, "a", t0.AddDate(0, 0, -1)); !sameStats(sb, tally) {
+		t.Errorf("stats %+v, counted from the records %+v", sb, tally)
 	}
 	ja, errA := a.Job(ctx, "a", "job-1")
 	jb, errB := b.Job(ctx, "a", "job-1")
