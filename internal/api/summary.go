@@ -23,7 +23,8 @@ const (
 type SummaryResponse struct {
 	Findings    int64           `json:"findings"`
 	Events      int64           `json:"events"`
-	Issues      int64           `json:"issues"` // issues with a stored risk score
+	Issues      int64           `json:"issues"`    // issues with a stored risk score
+	Incidents   int64           `json:"incidents"` // stored incidents
 	BySeverity  []SeverityCount `json:"by_severity"`
 	BySource    []SourceCount   `json:"by_source"`
 	ByParty     []PartyCount    `json:"by_party"`
@@ -76,7 +77,7 @@ func Summary(ctx context.Context, st store.Summaries, tenant string, days int, n
 	if err != nil {
 		return SummaryResponse{}, err
 	}
-	out := SummaryResponse{Findings: s.Findings, Events: s.Events, Issues: s.Issues,
+	out := SummaryResponse{Findings: s.Findings, Events: s.Events, Issues: s.Issues, Incidents: s.Incidents,
 		BySeverity: []SeverityCount{}, BySource: []SourceCount{}, ByParty: []PartyCount{}, Trend: []TrendDay{}, RiskBuckets: []RiskBucket{}}
 	for id, n := range s.BySeverity {
 		out.BySeverity = append(out.BySeverity, SeverityCount{Severity: ocsf.SeverityCaption(id), SeverityID: id, Count: n})

@@ -63,7 +63,7 @@ func TestSummary(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("summary = %d %s", code, b)
 	}
-	want := `{"findings":6,"events":1,"issues":3,
+	want := `{"findings":6,"events":1,"issues":3,"incidents":0,
 		"by_severity":[{"severity":"Critical","severity_id":5,"count":1},{"severity":"High","severity_id":4,"count":2},{"severity":"Low","severity_id":2,"count":1},
 			{"severity":"Other","severity_id":99,"count":1},{"severity":"Unknown","severity_id":0,"count":1}],
 		"by_source":[{"source":"Trivy","count":3},{"source":"Prowler","count":2},{"source":"Inspector","count":1}],

@@ -11,7 +11,7 @@ import (
 )
 
 // Charts are ECharts options built here from API data and written into a
-// data-option attribute; web/static/console.js draws every element that
+// data-chart attribute; web/static/console.js draws every element that
 // has one. No chart needs script code of its own.
 
 // severityColor gives each OCSF severity caption a colour.
@@ -275,7 +275,7 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return string(b)
 		},
-		"has": func(xs []string, x string) bool { return slices.Contains(xs, x) },
+		"has":  func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"add":  func(a, b int) int { return a + b },
 		"list": func(xs ...string) []string { return xs },
 	}

@@ -127,6 +127,7 @@ type summary struct {
 	Findings   int64 `json:"findings"`
 	Events     int64 `json:"events"`
 	Issues     int64 `json:"issues"`
+	Incidents  int64 `json:"incidents"`
 	BySeverity []struct {
 		Severity   string `json:"severity"`
 		SeverityID int    `json:"severity_id"`

@@ -15,7 +15,10 @@ type Stats struct {
 	// rows): issues scored by correlation. An issue whose findings still
 	// wait for correlation is not counted yet. It is the sum of
 	// RiskBuckets.
-	Issues     int64
+	Issues int64
+	// Incidents counts the tenant's stored incidents (they are few: one
+	// per connected story, not per record).
+	Incidents  int64
 	BySeverity map[int]int64    // severity_id → findings
 	BySource   map[string]int64 // product → findings
 	ByParty    map[string]int64 // party ('' = not attributed yet) → findings

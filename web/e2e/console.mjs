@@ -275,10 +275,10 @@ export async function run({ browser, base, signin, token, shots, step, timeout, 
     await pending.locator('form.reject button.reject').waitFor({ state: 'attached', ...T });
     await option.locator('form.approve button.approve-option').click(T);
     await waitFor(page, `approval ${approvalID} shows .state approved`, (id) => {
-      const s = document.querySelector(`article.approval[data-id="${CSS.escape(id)}"] .state`);
+      const s = document.querySelector(`.approval[data-id="${CSS.escape(id)}"] .state`);
       return s !== null && s.textContent.toLowerCase().includes('approved');
     }, approvalID, (id) => {
-      const a = document.querySelector(`article.approval[data-id="${CSS.escape(id)}"]`);
+      const a = document.querySelector(`.approval[data-id="${CSS.escape(id)}"]`);
       return a ? JSON.stringify(a.querySelector('.state')?.textContent.trim() ?? 'no .state') : 'no such article';
     });
     await page.screenshot({ path: `${shots}/approvals.png`, fullPage: true, ...T });
@@ -291,7 +291,7 @@ export async function run({ browser, base, signin, token, shots, step, timeout, 
     check(await text(page.locator('a#nav-findings')) === '发现', `a#nav-findings says ${JSON.stringify(await text(page.locator('a#nav-findings')))} in zh-CN`);
     await page.goto(url('/approvals'), T); // the choice is kept
     await page.waitForSelector('html[lang="zh-CN"]', { state: 'attached', ...T });
-    const state = page.locator(`article.approval[data-id="${approvalID}"] .state`);
+    const state = page.locator(`.approval[data-id="${approvalID}"] .state`);
     if (approvalID && await state.count() > 0) {
       check((await text(state)).includes('已批准'), `approval ${approvalID} shows .state ${JSON.stringify(await text(state))} in zh-CN`);
     }

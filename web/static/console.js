@@ -7,11 +7,11 @@
 
   function draw(root) {
     if (typeof echarts === "undefined") return;
-    (root || document).querySelectorAll("[data-option]").forEach(function (el) {
+    (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.ready === "1") return;
       var option;
       try {
-        option = JSON.parse(el.dataset.option);
+        option = JSON.parse(el.dataset.chart);
       } catch (e) {
         el.textContent = "chart data is not valid JSON";
         return;

@@ -79,6 +79,9 @@ func (s *Store) Stats(ctx context.Context, tenant string, since time.Time) (stor
 		b.Queue("SELECT coalesce(sum(n), 0)::bigint, count(*) FROM event_counts WHERE tenant = $1", t).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&st.Events, &summed[2])
 		})
+		b.Queue("SELECT count(*) FROM incidents WHERE tenant = $1", t).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&st.Incidents)
+		})
 		// one pass over the tenant's range of the (tenant, score) index
 		b.Queue("SELECT least(greatest(score / 10, 0), 9) AS b, count(*) FROM issue_risks WHERE tenant = $1 GROUP BY b", t).
 			Query(func(rows pgx.Rows) error {

@@ -60,6 +60,9 @@ func (s *Store) Stats(ctx context.Context, tenant string, since time.Time) (st s
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(n), 0) FROM event_counts WHERE tenant = ?", tenant).Scan(&st.Events); err != nil {
 		return st, fmt.Errorf("sqlite: stats: counting events: %w", err)
 	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM incidents WHERE tenant = ?", tenant).Scan(&st.Incidents); err != nil {
+		return st, fmt.Errorf("sqlite: stats: counting incidents: %w", err)
+	}
 	// one pass over the tenant's range of the (tenant, score) index
 	if err := each(ctx, tx, "SELECT min(max(score / 10, 0), 9) AS b, count(*) FROM issue_risks WHERE tenant = ? GROUP BY b",
 		[]any{tenant}, func(rows *sql.Rows) error {

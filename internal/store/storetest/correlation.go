@@ -132,6 +132,12 @@ func testIncidents(t *testing.T, s store.Store) {
 	if list, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t2"}); len(list) != 0 {
 		t.Fatalf("incidents crossed tenants: %v", list)
 	}
+	if st, err := s.Stats(ctx, "t1", t0); err != nil || st.Incidents != 2 {
+		t.Fatalf("Stats.Incidents = %d, %v; want 2", st.Incidents, err)
+	}
+	if st, err := s.Stats(ctx, "t2", t0); err != nil || st.Incidents != 0 {
+		t.Fatalf("Stats.Incidents of t2 = %d, %v; want 0", st.Incidents, err)
+	}
 	got, err := s.Incident(ctx, "t1", "a")
 	if err != nil || !slices.Equal(got.Members, []store.Ref{101, -102}) || got.Risk != 40 || got.Title != "incident a" || !got.LastSeen.Equal(t0) {
 		t.Fatalf("Incident a = %+v, %v", got, err)
@@ -184,6 +190,9 @@ func testIncidents(t *testing.T, s store.Store) {
 	}
 	if list, _ := s.Incidents(ctx, store.IncidentQuery{Tenant: "t1"}); len(list) != 0 {
 		t.Fatalf("incidents after reset: %v", list)
+	}
+	if st, _ := s.Stats(ctx, "t1", t0); st.Incidents != 0 {
+		t.Fatalf("Stats.Incidents after reset = %d", st.Incidents)
 	}
 	if c, _ := s.EntityCounts(ctx, "t1", []int64{1, 2}); len(c) != 0 {
 		t.Fatalf("entities after reset: %v", c)
