@@ -22,11 +22,14 @@ const defaultCompactAfter = 2000
 // migration lock.
 const compactLockClass int32 = 0x0c07
 
-// counterTables are the delta tables of migration 00009 and their keys.
-var counterTables = []struct{ name, keys string }{
-	{"finding_counts", "severity_id, product, party"},
-	{"finding_days", "day, severity_id"},
-	{"event_counts", ""},
+// counterTables returns the delta tables of migration 00009 and their
+// keys, in the order Stats reads them.
+func counterTables() [3]struct{ name, keys string } {
+	return [3]struct{ name, keys string }{
+		{"finding_counts", "severity_id, product, party"},
+		{"finding_days", "day, severity_id"},
+		{"event_counts", ""},
+	}
 }
 
 // Stats reads the tenant's summary by summing the delta rows the triggers
@@ -100,7 +103,7 @@ func (s *Store) Stats(ctx context.Context, tenant string, since time.Time) (stor
 	if err != nil {
 		return store.Stats{}, fmt.Errorf("postgres: stats of %s: %w", tenant, s.scrub(err))
 	}
-	for i, tb := range counterTables {
+	for i, tb := range counterTables() {
 		if summed[i] > s.compactAfter {
 			if err := s.compact(ctx, tb.name, tb.keys, t); err != nil {
 				return store.Stats{}, err
