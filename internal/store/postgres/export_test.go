@@ -39,3 +39,10 @@ func MigrateTo(ctx context.Context, url string, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// VacuumAnalyze vacuums and analyses the whole database, as autovacuum
+// would in time.
+func VacuumAnalyze(ctx context.Context, s *Store) error {
+	_, err := s.pool.Exec(ctx, "VACUUM (ANALYZE)")
+	return err
+}

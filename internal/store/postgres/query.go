@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,8 +79,15 @@ func (c *conds) add(cond string, vals ...any) {
 func filters(q store.Query) *conds {
 	c := &conds{}
 	c.add("r.tenant = $1?", textSafe(q.Tenant))
-	if len(q.Severities) > 0 {
-		c.add("r.severity_id = ANY($1?::int[])", int32s(q.Severities))
+	switch len(q.Severities) {
+	case 0:
+	case 1:
+		c.add("r.severity_id = $1?", int32(q.Severities[0]))
+	default:
+		// the range is an index condition that keeps the listing's order
+		// (PostgreSQL before 17 cannot scan an index in order by = ANY
+		// on its second column, and filters the whole tenant instead)
+		c.add("r.severity_id BETWEEN $1? AND $2? AND r.severity_id = ANY($3?::int[])", int32(slices.Min(q.Severities)), int32(slices.Max(q.Severities)), int32s(q.Severities))
 	}
 	if len(q.Classes) > 0 {
 		c.add("r.class_uid = ANY($1?::int[])", int32s(q.Classes))

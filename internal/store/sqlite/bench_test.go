@@ -23,3 +23,17 @@ func BenchmarkUpsert(b *testing.B) {
 		return s
 	})
 }
+
+// BenchmarkConsole runs the console benchmark (storetest.BenchConsole) on
+// 1M findings; building the store takes minutes.
+//
+//	go test ./internal/store/sqlite -run XXX -bench Console -benchtime 20x -timeout 60m
+func BenchmarkConsole(b *testing.B) {
+	storetest.BenchConsole(b, func(b *testing.B) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "canopy.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}, nil)
+}

@@ -52,6 +52,7 @@ func testText(t *testing.T, s store.Store) {
 		{"with a severity", store.Query{Text: "openssh", Severities: []int{3}}, "ssh2"},
 		{"with a source", store.Query{Text: "openssh", Products: []string{"trivy"}}, "ssh,ssh2"},
 		{"one a page", store.Query{Text: "e", Limit: 1}, "pct,plain,s3,slash,ssh,ssh2,under"},
+		{"severities apart, one a page", store.Query{Text: "e", Severities: []int{4, 1}, Limit: 1}, "plain,s3,slash"},
 	}
 	for _, tt := range tests {
 		tt.q.Tenant = "a"
