@@ -98,6 +98,7 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET /incidents/{id}", c.signedIn(c.incident))
 	c.mux.HandleFunc("GET /posture", c.signedIn(c.posture))
 	c.mux.HandleFunc("GET /posture/{pack}", c.signedIn(c.posturePack))
+	c.mux.HandleFunc("GET /posture/{pack}/report", c.signedIn(c.postureReport))
 	c.mux.HandleFunc("GET /responsibility", c.signedIn(c.responsibility))
 	c.mux.HandleFunc("GET /approvals", c.signedIn(c.approvals))
 	c.mux.HandleFunc("POST /approvals/{id}/approve", c.signedIn(c.decide(true)))

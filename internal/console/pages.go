@@ -650,6 +650,26 @@ func (c *Console) posturePack(w http.ResponseWriter, r *http.Request, s *session
 	c.render(w, r, s, http.StatusOK, "pack", "posture.pack", map[string]any{"Pack": cp, "Status": status, "Control": control, "Counts": counts})
 }
 
+// postureReport answers a pack's compliance report (HTML, for printing
+// or archiving) as the API renders it.
+func (c *Console) postureReport(w http.ResponseWriter, r *http.Request, s *session) {
+	resp, err := c.opts.API.Do(r.Context(), s.p, http.MethodGet, "/api/v1/compliance/"+url.PathEscape(r.PathValue("pack"))+"/report?format=html", nil)
+	if err == nil && resp.Status != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		json.Unmarshal(resp.Body, &e)
+		err = &apiError{Status: resp.Status, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(resp.Body)
+}
+
 // partyBoard is one party's column of the responsibility board.
 type partyBoard struct {
 	Party    string
@@ -658,6 +678,8 @@ type partyBoard struct {
 	Notices  []notice
 	Overdue  int
 	KPI      json.RawMessage
+
+	noticesOff bool // the server has no notices configured
 }
 
 func (c *Console) responsibility(w http.ResponseWriter, r *http.Request, s *session) {
@@ -668,6 +690,7 @@ func (c *Console) responsibility(w http.ResponseWriter, r *http.Request, s *sess
 	var kpi struct {
 		Items []json.RawMessage `json:"items"`
 	}
+
 	fns := []func() error{
 		func() error { return c.get(ctx, s, "/api/v1/summary", url.Values{"days": {"1"}}, &sum) },
 		func() error { return optional(c.get(ctx, s, "/api/v1/kpi", nil, &kpi)) },
@@ -685,6 +708,9 @@ func (c *Console) responsibility(w http.ResponseWriter, r *http.Request, s *sess
 			boards[i].Top = page.Items
 			ns, err := c.notices(ctx, s, p, "")
 			boards[i].Notices = ns
+			if ae, ok := err.(*apiError); ok && ae.Status == http.StatusNotImplemented {
+				boards[i].noticesOff = true
+			}
 			return optional(err)
 		})
 	}
@@ -693,6 +719,7 @@ func (c *Console) responsibility(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	now := c.opts.Now()
+	noticesOn := !boards[0].noticesOff
 	unattributed := int64(0)
 	for _, x := range sum.ByParty {
 		if x.Party == "" {
@@ -722,7 +749,7 @@ func (c *Console) responsibility(w http.ResponseWriter, r *http.Request, s *sess
 			}
 		}
 	}
-	c.render(w, r, s, http.StatusOK, "responsibility", "nav.responsibility", map[string]any{"Boards": boards, "Unattributed": unattributed, "Now": now})
+	c.render(w, r, s, http.StatusOK, "responsibility", "nav.responsibility", map[string]any{"Boards": boards, "Unattributed": unattributed, "Now": now, "NoticesOn": noticesOn})
 }
 
 func (c *Console) approvals(w http.ResponseWriter, r *http.Request, s *session) {
