@@ -400,6 +400,34 @@ func TestIncidentsAPI(t *testing.T) {
 	if code, b := f.do(t, "GET", "/api/v1/incidents/"+first.Items[0].ID, tok, nil); code != 200 || !strings.Contains(string(b), `"class_uid":2005`) {
 		t.Errorf("incident = %d %.200s", code, b)
 	}
+	// expand=members describes each member for a timeline
+	code, b = f.do(t, "GET", "/api/v1/incidents/"+first.Items[0].ID+"?expand=members", tok, nil)
+	var expanded struct {
+		Members       []string
+		MemberRecords []struct {
+			Ref, Kind, Title, Product string
+			Time                      time.Time
+			Tactics                   []struct{ ID, Name string }
+			Entities                  []struct{ Kind, Value string }
+		} `json:"member_records"`
+	}
+	if err := json.Unmarshal(b, &expanded); err != nil || code != 200 || len(expanded.MemberRecords) != len(expanded.Members) {
+		t.Fatalf("expanded incident = %d %.300s", code, b)
+	}
+	tactics, linked := 0, 0
+	for i, m := range expanded.MemberRecords {
+		if m.Ref != expanded.Members[i] || m.Time.IsZero() || m.Title == "" || m.Product == "" || (m.Kind != "finding" && m.Kind != "event") {
+			t.Errorf("member %d = %+v", i, m)
+		}
+		tactics += len(m.Tactics)
+		linked += len(m.Entities)
+	}
+	if tactics == 0 || linked < len(expanded.MemberRecords) {
+		t.Errorf("members name %d tactics and %d linking entities: %s", tactics, linked, b)
+	}
+	if code, _ := f.do(t, "GET", "/api/v1/incidents/"+first.Items[0].ID+"?expand=all", tok, nil); code != 400 {
+		t.Errorf("expand=all = %d, want 400", code)
+	}
 	other := f.token(t, "b", store.RoleViewer)
 	if code, _ := f.do(t, "GET", "/api/v1/incidents/"+first.Items[0].ID, other, nil); code != 404 {
 		t.Errorf("another tenant reads the incident: %d", code)

@@ -160,6 +160,17 @@ func chartTimeline(lg *lang, in incident) string {
 	if hasUnmapped {
 		rows = append(rows, unmapped)
 	}
+	// pad the time axis so that the first and last records are not on its
+	// edges (and records seconds apart still spread out)
+	xAxis := map[string]any{"type": "time"}
+	if len(in.MemberRecords) > 0 {
+		first, last := in.MemberRecords[0].Time, in.MemberRecords[0].Time
+		for _, m := range in.MemberRecords {
+			first, last = minTime(first, m.Time), maxTime(last, m.Time)
+		}
+		pad := max(last.Sub(first)/20, 30*time.Second)
+		xAxis["min"], xAxis["max"] = first.Add(-pad).UnixMilli(), last.Add(pad).UnixMilli()
+	}
 	var series []any
 	for _, sev := range severityOrder {
 		pts, ok := bySev[sev]
@@ -173,7 +184,7 @@ func chartTimeline(lg *lang, in incident) string {
 		"tooltip": map[string]any{"trigger": "item", "formatter": "{b}"},
 		"legend":  map[string]any{"top": 0},
 		"grid":    map[string]any{"left": 8, "right": 24, "top": 32, "bottom": 8, "containLabel": true},
-		"xAxis":   map[string]any{"type": "time"},
+		"xAxis":   xAxis,
 		"yAxis":   map[string]any{"type": "category", "data": rows, "inverse": true},
 		"series":  series,
 	})
@@ -218,6 +229,20 @@ func chartGraph(lg *lang, in incident) string {
 			"data":       nodes, "links": links, "label": map[string]any{"show": len(nodes) <= 30, "position": "right", "fontSize": 11},
 		}},
 	})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func shorten(s string, n int) string {
