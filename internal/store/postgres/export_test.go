@@ -46,3 +46,11 @@ func VacuumAnalyze(ctx context.Context, s *Store) error {
 	_, err := s.pool.Exec(ctx, "VACUUM (ANALYZE)")
 	return err
 }
+
+// SetRiskWalk makes listings by risk walk at most n issues in score order,
+// until the returned function restores the walk.
+func SetRiskWalk(n int) (restore func()) {
+	old := riskWalk
+	riskWalk = n
+	return func() { riskWalk = old }
+}

@@ -46,6 +46,23 @@ func TestStore(t *testing.T) {
 	}
 }
 
+// TestRiskListingBounded runs the listings by risk with walks of a few
+// issues, so that pages cross from the walk to the one-pass rest.
+func TestRiskListingBounded(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			defer postgres.SetRiskWalk(n)()
+			storetest.RunRiskListing(t, func(t *testing.T) store.Store {
+				s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)

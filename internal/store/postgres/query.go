@@ -194,14 +194,11 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	if limit <= 0 || limit > store.MaxPage {
 		limit = store.MaxPage
 	}
-	c := filters(q)
-	keyExpr, cols, from := "r."+key, columnsOf(table), fromJoined(table)
-	byRisk := q.ByRisk && table == "findings"
-	if byRisk {
-		keyExpr = "coalesce(ir.score, -1)"
-		cols += ", " + keyExpr
-		from += "LEFT JOIN issue_risks ir ON ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '' "
+	if q.ByRisk && table == "findings" {
+		return s.findingsByRisk(ctx, q, limit)
 	}
+	c := filters(q)
+	keyExpr := "r." + key
 	if !q.After.IsZero() {
 		var k any = q.After.Key
 		if key == "time" {
@@ -210,38 +207,156 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 		// the first term bounds an index range; the OR alone may scan
 		c.add(keyExpr+" <= $1? AND ("+keyExpr+" < $1? OR r.id > $2?)", k, q.After.ID)
 	}
-	where, args := c.where, c.args
-	query := "SELECT " + cols + from + "WHERE " + strings.Join(where, " AND ") +
+	query := "SELECT " + columnsOf(table) + fromJoined(table) + "WHERE " + strings.Join(c.where, " AND ") +
 		" ORDER BY " + keyExpr + " DESC, r.id ASC LIMIT " + strconv.Itoa(limit+1)
-	rows, err := s.pool.Query(ctx, query, args...)
+	recs, err := collect(ctx, s.pool, query, c.args, false)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
 	}
-	defer rows.Close()
-	var p store.Page
-	for rows.Next() {
-		r, err := scanRecord(rows, byRisk)
+	return page(recs, limit, func(r store.Record) int64 {
+		if key == "time" {
+			return r.Time.UnixMilli()
+		}
+		return int64(r.SeverityID)
+	}), nil
+}
+
+// riskWalk is how many issues a listing by risk walks in score order, at
+// most, before it lists the rest in one pass over the findings; a variable
+// so that tests can make it small.
+var riskWalk = 4096
+
+// findingsByRisk lists findings by their issue's stored risk (score
+// descending, then id), unscored findings (no issue key, or a key without
+// a stored risk: key -1) last by id.
+//
+// Sorting the join of all findings with their risks reads every finding
+// for each page. Instead the scored findings are read in the order of the
+// index issue_risks_by_score (an index-only backward scan: it includes
+// issue_key), joined to their findings through findings_by_issue, and an
+// incremental sort orders each score's findings by id, so that the LIMIT
+// stops after the first scores; when they do not fill the page, the
+// unscored findings are read by id. Filters that leave few findings would
+// make that walk visit every issue, so it goes no further than the
+// riskWalk-th issue's score: below it, what is left is listed by one
+// sorted pass over the findings, as before. The statements run in one
+// read-only repeatable-read transaction, so that a page is one snapshot as
+// a single statement would be. Stored scores are never negative
+// (internal/risk: 0–100): a cursor with key -1 is in the unscored part.
+func (s *Store) findingsByRisk(ctx context.Context, q store.Query, limit int) (store.Page, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return store.Page{}, fmt.Errorf("postgres: listing findings by risk: %w", s.scrub(err))
+	}
+	defer tx.Rollback(ctx)
+	// a parallel plan gathers the workers' sorted groups (Gather Merge),
+	// which costs more than the serial walk of the first scores
+	if _, err := tx.Exec(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+		return store.Page{}, fmt.Errorf("postgres: listing findings by risk: %w", s.scrub(err))
+	}
+	var recs []store.Record
+	if q.After.IsZero() || q.After.Key >= 0 {
+		// the walk's bound: the score of the riskWalk-th issue from the
+		// cursor on (none: the walk reaches the last scored issue)
+		var bound *int32
+		bq, bargs := "SELECT score FROM issue_risks WHERE tenant = $1 AND issue_key <> ''", []any{textSafe(q.Tenant), riskWalk - 1}
+		if !q.After.IsZero() {
+			bq += " AND score <= $3"
+			bargs = append(bargs, q.After.Key)
+		}
+		err := tx.QueryRow(ctx, bq+" ORDER BY score DESC LIMIT 1 OFFSET $2", bargs...).Scan(&bound)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return store.Page{}, fmt.Errorf("postgres: listing findings by risk: %w", s.scrub(err))
+		}
+		c := filters(q)
+		c.add("ir.tenant = $1? AND ir.issue_key <> ''", textSafe(q.Tenant))
+		if q.IssueKey != "" {
+			// one issue: its risk by key, not a walk of all scores
+			c.add("ir.issue_key = $1?", textSafe(q.IssueKey))
+		}
+		if !q.After.IsZero() {
+			c.add("ir.score <= $1? AND (ir.score < $1? OR r.id > $2?)", q.After.Key, q.After.ID)
+		}
+		if bound != nil {
+			c.add("ir.score >= $1?", *bound)
+		}
+		query := "SELECT " + columnsOf("findings") + ", k.score FROM (SELECT ir.score, r.id" +
+			" FROM issue_risks ir JOIN findings r ON r.tenant = ir.tenant AND r.issue_key = ir.issue_key WHERE " + strings.Join(c.where, " AND ") +
+			" ORDER BY ir.score DESC, r.id LIMIT " + strconv.Itoa(limit+1) + ") k" +
+			" JOIN findings r ON r.id = k.id JOIN finding_docs d ON d.id = r.id ORDER BY k.score DESC, k.id"
+		if recs, err = collect(ctx, tx, query, c.args, true); err != nil {
+			return store.Page{}, fmt.Errorf("postgres: listing findings by risk: %w", s.scrub(err))
+		}
+		if len(recs) <= limit && bound != nil {
+			// the rest, scored below the bound and unscored: one pass
+			c := filters(q)
+			c.add("coalesce(ir.score, -1) < $1?", *bound)
+			query := "SELECT " + columnsOf("findings") + ", coalesce(ir.score, -1)" + fromJoined("findings") +
+				"LEFT JOIN issue_risks ir ON ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '' WHERE " + strings.Join(c.where, " AND ") +
+				" ORDER BY coalesce(ir.score, -1) DESC, r.id LIMIT " + strconv.Itoa(limit+1-len(recs))
+			more, err := collect(ctx, tx, query, c.args, true)
+			if err != nil {
+				return store.Page{}, fmt.Errorf("postgres: listing findings by risk: %w", s.scrub(err))
+			}
+			recs = append(recs, more...)
+			return s.endByRisk(ctx, tx, recs, limit)
+		}
+	}
+	if len(recs) <= limit {
+		c := filters(q)
+		c.add("NOT EXISTS (SELECT 1 FROM issue_risks ir WHERE ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '')")
+		if !q.After.IsZero() && q.After.Key < 0 {
+			c.add("r.id > $1?", q.After.ID)
+		}
+		query := "SELECT " + columnsOf("findings") + ", -1" + fromJoined("findings") + "WHERE " + strings.Join(c.where, " AND ") +
+			" ORDER BY r.id LIMIT " + strconv.Itoa(limit+1-len(recs))
+		more, err := collect(ctx, tx, query, c.args, true)
 		if err != nil {
-			return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
+			return store.Page{}, fmt.Errorf("postgres: listing unscored findings: %w", s.scrub(err))
 		}
-		p.Records = append(p.Records, r)
+		recs = append(recs, more...)
 	}
-	if err := rows.Err(); err != nil {
-		return store.Page{}, fmt.Errorf("postgres: listing %s: %w", table, s.scrub(err))
+	return s.endByRisk(ctx, tx, recs, limit)
+}
+
+// endByRisk commits a listing's read transaction and makes its page.
+func (s *Store) endByRisk(ctx context.Context, tx pgx.Tx, recs []store.Record, limit int) (store.Page, error) {
+	if err := tx.Commit(ctx); err != nil {
+		return store.Page{}, fmt.Errorf("postgres: listing findings by risk: %w", s.scrub(err))
 	}
-	if len(p.Records) > limit {
-		p.Records = p.Records[:limit]
+	return page(recs, limit, func(r store.Record) int64 { return int64(r.RiskScore) }), nil
+}
+
+// collect runs a listing query and scans its records.
+func collect(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, query string, args []any, withRisk bool) ([]store.Record, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Record
+	for rows.Next() {
+		r, err := scanRecord(rows, withRisk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// page cuts a listing's limit+1 records to a page of limit, with the
+// cursor of its last record when there are more.
+func page(recs []store.Record, limit int, key func(store.Record) int64) store.Page {
+	p := store.Page{Records: recs}
+	if len(recs) > limit {
+		p.Records = recs[:limit]
 		last := p.Records[limit-1]
-		k := int64(last.SeverityID)
-		switch {
-		case byRisk:
-			k = int64(last.RiskScore)
-		case key == "time":
-			k = last.Time.UnixMilli()
-		}
-		p.Next = store.Cursor{Key: k, ID: last.ID}
+		p.Next = store.Cursor{Key: key(last), ID: last.ID}
 	}
-	return p, nil
+	return p
 }
 
 func int32s(v []int) []int32 {

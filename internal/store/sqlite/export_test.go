@@ -26,3 +26,11 @@ func MigrateTo(ctx context.Context, path string, version int64) (*sql.DB, error)
 	_, err = p.UpTo(ctx, version)
 	return db, err
 }
+
+// SetRiskWalk makes listings by risk walk at most n issues in score order,
+// until the returned function restores the walk.
+func SetRiskWalk(n int) (restore func()) {
+	old := riskWalk
+	riskWalk = n
+	return func() { riskWalk = old }
+}

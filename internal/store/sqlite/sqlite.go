@@ -433,52 +433,166 @@ func (s *Store) list(ctx context.Context, table, key string, q store.Query) (sto
 	if limit <= 0 || limit > store.MaxPage {
 		limit = store.MaxPage
 	}
+	if q.ByRisk && table == "findings" {
+		return s.findingsByRisk(ctx, q, limit)
+	}
 	whereSQL, args := filters(q)
 	where := []string{whereSQL}
-	keyExpr, cols, from := "r."+key, columnsOf(table), fromJoined(table)
-	byRisk := q.ByRisk && table == "findings"
-	if byRisk {
-		keyExpr = "coalesce(ir.score, -1)"
-		cols += ", " + keyExpr
-		from += "LEFT JOIN issue_risks ir ON ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '' "
-	}
+	keyExpr := "r." + key
 	if !q.After.IsZero() {
 		// the first term bounds an index range; the OR alone would scan
 		where = append(where, keyExpr+" <= ? AND ("+keyExpr+" < ? OR r.id > ?)")
 		args = append(args, q.After.Key, q.After.Key, q.After.ID)
 	}
-	query := "SELECT " + cols + from + "WHERE " + strings.Join(where, " AND ") +
+	query := "SELECT " + columnsOf(table) + fromJoined(table) + "WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + keyExpr + " DESC, r.id ASC LIMIT ?"
 	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	recs, err := collect(ctx, s.r, query, args, false)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
 	}
-	defer rows.Close()
-	var p store.Page
-	for rows.Next() {
-		r, err := scanRecord(rows, byRisk)
+	return page(recs, limit, func(r store.Record) int64 {
+		if key == "time" {
+			return r.Time.UnixMilli()
+		}
+		return int64(r.SeverityID)
+	}), nil
+}
+
+// riskWalk is how many issues a listing by risk walks in score order, at
+// most, before it lists the rest in one pass over the findings; a variable
+// so that tests can make it small.
+var riskWalk = 4096
+
+// findingsByRisk lists findings by their issue's stored risk (score
+// descending, then id), unscored findings (no issue key, or a key without
+// a stored risk: key -1) last by id.
+//
+// Sorting the join of all findings with their risks reads every finding
+// for each page. Instead the scored findings are read in the order of the
+// index issue_risks_by_score, each score's findings (through
+// findings_by_issue) sorted by id, so that the LIMIT stops after the first
+// scores; when they do not fill the page, the unscored findings are read by
+// id. Filters that leave few findings would make that walk visit every
+// issue and read every finding out of order, so it goes no further than
+// the riskWalk-th issue's score: below it, what is left is listed by one
+// sorted pass over the findings, as before. The statements run in one read
+// transaction, so that a page is one snapshot as a single statement would
+// be. Stored scores are never negative (internal/risk: 0–100): a cursor
+// with key -1 is in the unscored part.
+func (s *Store) findingsByRisk(ctx context.Context, q store.Query, limit int) (store.Page, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Page{}, fmt.Errorf("sqlite: listing findings by risk: %w", err)
+	}
+	defer tx.Rollback()
+	whereSQL, fargs := filters(q)
+	var recs []store.Record
+	if q.After.IsZero() || q.After.Key >= 0 {
+		// the walk's bound: the score of the riskWalk-th issue from the
+		// cursor on (none: the walk reaches the last scored issue)
+		var bound sql.NullInt64
+		bq, bargs := "SELECT score FROM issue_risks WHERE tenant = ? AND issue_key <> ''", []any{q.Tenant}
+		if !q.After.IsZero() {
+			bq += " AND score <= ?"
+			bargs = append(bargs, q.After.Key)
+		}
+		err := tx.QueryRowContext(ctx, bq+" ORDER BY score DESC LIMIT 1 OFFSET ?", append(bargs, riskWalk-1)...).Scan(&bound)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return store.Page{}, fmt.Errorf("sqlite: listing findings by risk: %w", err)
+		}
+		// CROSS JOIN keeps issue_risks the outer loop: its index gives the
+		// scores in order, and the sorter orders only each score's findings
+		// by id ("USE TEMP B-TREE FOR RIGHT PART OF ORDER BY"). INDEXED BY
+		// keeps the inner loop a lookup by issue key: with a severity or
+		// party filter the planner would take that filter's index and scan
+		// a range of the tenant's findings for every issue. The inner select
+		// reads ids only; the documents are joined for the page's rows.
+		where := "ir.tenant = ? AND ir.issue_key <> '' AND r.tenant = ir.tenant AND r.issue_key = ir.issue_key AND " + whereSQL
+		args := append([]any{q.Tenant}, fargs...)
+		if q.IssueKey != "" {
+			// one issue: its risk by key, not a walk of all scores
+			where += " AND ir.issue_key = ?"
+			args = append(args, q.IssueKey)
+		}
+		if !q.After.IsZero() {
+			where += " AND ir.score <= ? AND (ir.score < ? OR r.id > ?)"
+			args = append(args, q.After.Key, q.After.Key, q.After.ID)
+		}
+		if bound.Valid {
+			where += " AND ir.score >= ?"
+			args = append(args, bound.Int64)
+		}
+		args = append(args, limit+1)
+		query := "SELECT " + columnsOf("findings") + ", k.score FROM (SELECT ir.score AS score, r.id AS id" +
+			" FROM issue_risks ir CROSS JOIN findings r INDEXED BY findings_by_issue WHERE " + where + " ORDER BY ir.score DESC, r.id LIMIT ?) k" +
+			" CROSS JOIN findings r ON r.id = k.id JOIN finding_docs d ON d.id = r.id ORDER BY k.score DESC, k.id"
+		if recs, err = collect(ctx, tx, query, args, true); err != nil {
+			return store.Page{}, fmt.Errorf("sqlite: listing findings by risk: %w", err)
+		}
+		if len(recs) <= limit && bound.Valid {
+			// the rest, scored below the bound and unscored: one pass
+			args := append(slices.Clip(fargs), bound.Int64, limit+1-len(recs))
+			query := "SELECT " + columnsOf("findings") + ", coalesce(ir.score, -1)" + fromJoined("findings") +
+				"LEFT JOIN issue_risks ir ON ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '' WHERE " + whereSQL +
+				" AND coalesce(ir.score, -1) < ? ORDER BY coalesce(ir.score, -1) DESC, r.id LIMIT ?"
+			more, err := collect(ctx, tx, query, args, true)
+			if err != nil {
+				return store.Page{}, fmt.Errorf("sqlite: listing findings by risk: %w", err)
+			}
+			return page(append(recs, more...), limit, riskKey), nil
+		}
+	}
+	if len(recs) <= limit {
+		where := whereSQL + " AND NOT EXISTS (SELECT 1 FROM issue_risks ir WHERE ir.tenant = r.tenant AND ir.issue_key = r.issue_key AND r.issue_key <> '')"
+		args := slices.Clip(fargs)
+		if !q.After.IsZero() && q.After.Key < 0 {
+			where += " AND r.id > ?"
+			args = append(args, q.After.ID)
+		}
+		args = append(args, limit+1-len(recs))
+		query := "SELECT " + columnsOf("findings") + ", -1" + fromJoined("findings") + "WHERE " + where + " ORDER BY r.id LIMIT ?"
+		more, err := collect(ctx, tx, query, args, true)
 		if err != nil {
-			return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
+			return store.Page{}, fmt.Errorf("sqlite: listing unscored findings: %w", err)
 		}
-		p.Records = append(p.Records, r)
+		recs = append(recs, more...)
 	}
-	if err := rows.Err(); err != nil {
-		return store.Page{}, fmt.Errorf("sqlite: listing %s: %w", table, err)
+	return page(recs, limit, riskKey), nil
+}
+
+func riskKey(r store.Record) int64 { return int64(r.RiskScore) }
+
+// collect runs a listing query and scans its records.
+func collect(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any, withRisk bool) ([]store.Record, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	if len(p.Records) > limit {
-		p.Records = p.Records[:limit]
+	defer rows.Close()
+	var out []store.Record
+	for rows.Next() {
+		r, err := scanRecord(rows, withRisk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// page cuts a listing's limit+1 records to a page of limit, with the
+// cursor of its last record when there are more.
+func page(recs []store.Record, limit int, key func(store.Record) int64) store.Page {
+	p := store.Page{Records: recs}
+	if len(recs) > limit {
+		p.Records = recs[:limit]
 		last := p.Records[limit-1]
-		k := int64(last.SeverityID)
-		switch {
-		case byRisk:
-			k = int64(last.RiskScore)
-		case key == "time":
-			k = last.Time.UnixMilli()
-		}
-		p.Next = store.Cursor{Key: k, ID: last.ID}
+		p.Next = store.Cursor{Key: key(last), ID: last.ID}
 	}
-	return p, nil
+	return p
 }
 
 // filters turns a query's tenant and filters into a WHERE clause over r.

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -18,6 +19,23 @@ func TestStore(t *testing.T) {
 		}
 		return s
 	})
+}
+
+// TestRiskListingBounded runs the listings by risk with walks of a few
+// issues, so that pages cross from the walk to the one-pass rest.
+func TestRiskListingBounded(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			defer sqlite.SetRiskWalk(n)()
+			storetest.RunRiskListing(t, func(t *testing.T) store.Store {
+				s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "canopy.db"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
 }
 
 func TestReopenKeepsData(t *testing.T) {

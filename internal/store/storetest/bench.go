@@ -125,8 +125,10 @@ func ConsoleRow(i int, now time.Time) store.Row {
 // BenchConsole measures what the web console asks of a store with
 // ConsoleFindings findings: the summary (Stats), the first page of
 // findings, a page filtered by severity and source, a page 20 pages in,
-// text searches for a common and a rare term, and the first page of
-// issues. The store is built through the store's own write paths (upserts,
+// text searches for a common and a rare term, the first page and page 21
+// by risk (alone and with a severity), a party's findings (with and
+// without a severity, and a party with none), and the first page of
+// issues (by severity and by risk). The store is built through the store's own write paths (upserts,
 // attributions, correlation's issue risks), so its counters are kept by
 // the triggers as in production; building it takes minutes, and happens
 // only when benchmarks run. open must return a new, empty store; settle,
@@ -171,6 +173,17 @@ func BenchConsole(b *testing.B, open func(b *testing.B) store.Store, settle func
 		}
 		deep.After = p.Next
 	}
+	// page 21 by risk starts after the 1000th finding by risk: one page of
+	// 1000 gives the cursor that 20 pages of 50 would
+	riskDeep := store.Query{Tenant: "default", ByRisk: true, Limit: 50}
+	{
+		p, err := s.Findings(ctx, store.Query{Tenant: "default", ByRisk: true, Limit: 1000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		last := p.Records[len(p.Records)-1]
+		riskDeep.After = store.Cursor{Key: int64(last.RiskScore), ID: last.ID}
+	}
 	tests := []struct {
 		name string
 		run  func() (int, error) // how many records or issues came
@@ -204,8 +217,36 @@ func BenchConsole(b *testing.B, open func(b *testing.B) store.Store, settle func
 			p, err := s.Findings(ctx, store.Query{Tenant: "default", Text: "regresshion", Limit: 50})
 			return len(p.Records), err
 		}, 4},
+		{"ByRiskFirstPage", func() (int, error) {
+			p, err := s.Findings(ctx, store.Query{Tenant: "default", ByRisk: true, Limit: 50})
+			return len(p.Records), err
+		}, 50},
+		{"ByRiskPage21", func() (int, error) {
+			p, err := s.Findings(ctx, riskDeep)
+			return len(p.Records), err
+		}, 50},
+		{"ByRiskAndSeverity", func() (int, error) {
+			p, err := s.Findings(ctx, store.Query{Tenant: "default", ByRisk: true, Severities: []int{4}, Limit: 50})
+			return len(p.Records), err
+		}, 50},
+		{"PartyCustomer", func() (int, error) {
+			p, err := s.Findings(ctx, store.Query{Tenant: "default", Party: "customer", Limit: 50})
+			return len(p.Records), err
+		}, 50},
+		{"PartyWithNoFindings", func() (int, error) {
+			p, err := s.Findings(ctx, store.Query{Tenant: "default", Party: "vendor", Limit: 50})
+			return len(p.Records), err
+		}, 0},
+		{"PartyAndSeverity", func() (int, error) {
+			p, err := s.Findings(ctx, store.Query{Tenant: "default", Party: "customer", Severities: []int{4}, Limit: 50})
+			return len(p.Records), err
+		}, 50},
 		{"IssuesFirstPage", func() (int, error) {
 			is, err := s.Issues(ctx, store.Query{Tenant: "default", Limit: 50}, 0)
+			return len(is), err
+		}, 50},
+		{"IssuesByRisk", func() (int, error) {
+			is, err := s.Issues(ctx, store.Query{Tenant: "default", ByRisk: true, Limit: 50}, 0)
 			return len(is), err
 		}, 50},
 	}

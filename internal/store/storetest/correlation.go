@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,6 +250,172 @@ func testRiskOrder(t *testing.T, s store.Store) {
 	}
 	if !slices.Equal(got, []string{"high", "mid", "low", "none"}) || issues[0].RiskScore != 90 || string(issues[0].Risk) != `{"score":90}` || issues[3].RiskScore != -1 || issues[3].Risk != nil {
 		t.Fatalf("issues by risk = %v (%+v)", got, issues)
+	}
+}
+
+// testRiskListing: findings listed by risk, paged by every page size,
+// against a model of the order (score descending, ties by id, unscored
+// last by id: a finding without an issue key, or whose key has no stored
+// risk), alone and with each filter; the cursor crosses ties, issues and
+// the step from scored to unscored findings.
+func testRiskListing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	// fingerprint, issue key, severity, product, party, title; keys a and b
+	// tie at 90, d has no stored risk, "" is no key
+	specs := []struct {
+		fp, key string
+		sev     int
+		product string
+		party   string
+		title   string
+	}{
+		{"f01", "b", 4, "Trivy", "customer", "openssl in base image"},
+		{"f02", "a", 5, "Prowler", "provider", "public bucket"},
+		{"f03", "", 4, "Trivy", "customer", "OpenSSL without issue"},
+		{"f04", "c", 2, "Prowler", "customer", "weak cipher"},
+		{"f05", "d", 4, "Grype", "", "openssl unscored"},
+		{"f06", "a", 4, "Trivy", "customer", "public bucket again"},
+		{"f07", "b", 3, "Grype", "provider", "curl"},
+		{"f08", "", 1, "Prowler", "", "no key either"},
+		{"f09", "a", 4, "prowler", "customer", "OPENSSL in layer"},
+		{"f10", "d", 5, "Trivy", "customer", "unscored critical"},
+		{"f11", "e", 4, "Trivy", "provider", "low risk"},
+		{"f12", "c", 4, "Trivy", "customer", "openssl again"},
+	}
+	scores := map[string]int{"a": 90, "b": 90, "c": 50, "e": 0}
+	var rows []store.Row
+	for _, sp := range specs {
+		r := row("t1", sp.fp, sp.sev, t0)
+		r.IssueKey, r.Product, r.Title = sp.key, sp.product, sp.title
+		rows = append(rows, r)
+		o := r // the other tenant: the same keys, scored otherwise
+		o.Tenant, o.Fingerprint = "t2", "t2-"+sp.fp
+		rows = append(rows, o)
+	}
+	write(t, s, rows, nil)
+	byFP := map[string]store.Record{}
+	for _, r := range all(t, s, store.Query{Tenant: "t1"}) {
+		byFP[r.Fingerprint] = r
+	}
+	var attr []store.Attribution
+	for _, sp := range specs {
+		if sp.party != "" {
+			attr = append(attr, store.Attribution{ID: byFP[sp.fp].ID, Party: sp.party, Area: "configuration", Doc: json.RawMessage(`{}`)})
+		}
+	}
+	if err := s.SetAttributions(ctx, "t1", attr); err != nil {
+		t.Fatal(err)
+	}
+	// a stored risk under the empty key scores no finding: "" is no issue
+	risks := []store.IssueRisk{{Key: "", Score: 99, Doc: json.RawMessage(`{}`)}}
+	for k, sc := range scores {
+		risks = append(risks, store.IssueRisk{Key: k, Score: sc, Doc: json.RawMessage(`{}`)})
+	}
+	if err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t1", Reset: true, Risks: risks}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.ApplyCorrelation(ctx, store.CorrelationUpdate{Tenant: "t2", Reset: true, Risks: []store.IssueRisk{
+		{Key: "d", Score: 100, Doc: json.RawMessage(`{}`)}, {Key: "c", Score: 95, Doc: json.RawMessage(`{}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// the model: t1's findings in risk order
+	type ranked struct {
+		fp    string
+		id    int64
+		score int
+	}
+	var order []ranked
+	for _, sp := range specs {
+		sc, ok := scores[sp.key]
+		if !ok || sp.key == "" {
+			sc = -1
+		}
+		order = append(order, ranked{sp.fp, byFP[sp.fp].ID, sc})
+	}
+	slices.SortFunc(order, func(a, b ranked) int {
+		if a.score != b.score {
+			return b.score - a.score
+		}
+		return int(a.id - b.id)
+	})
+	spec := map[string]int{}
+	for i, sp := range specs {
+		spec[sp.fp] = i
+	}
+	tests := []struct {
+		name string
+		q    store.Query
+		keep func(i int) bool // which of specs the query selects
+	}{
+		{"all", store.Query{}, func(int) bool { return true }},
+		{"severity", store.Query{Severities: []int{4}}, func(i int) bool { return specs[i].sev == 4 }},
+		{"two severities", store.Query{Severities: []int{2, 5}}, func(i int) bool { return specs[i].sev == 2 || specs[i].sev == 5 }},
+		{"product", store.Query{Products: []string{"PROWLER"}}, func(i int) bool { return strings.EqualFold(specs[i].product, "prowler") }},
+		{"party", store.Query{Party: "customer"}, func(i int) bool { return specs[i].party == "customer" }},
+		{"party and severity", store.Query{Party: "customer", Severities: []int{4}}, func(i int) bool { return specs[i].party == "customer" && specs[i].sev == 4 }},
+		{"text", store.Query{Text: "openssl"}, func(i int) bool { return strings.Contains(strings.ToLower(specs[i].title), "openssl") }},
+		{"issue key", store.Query{IssueKey: "a"}, func(i int) bool { return specs[i].key == "a" }},
+		{"unscored issue key", store.Query{IssueKey: "d"}, func(i int) bool { return specs[i].key == "d" }},
+		{"party with none", store.Query{Party: "vendor"}, func(int) bool { return false }},
+	}
+	for _, tt := range tests {
+		var want []string
+		var wantScores []int
+		for _, o := range order {
+			if tt.keep(spec[o.fp]) {
+				want = append(want, o.fp)
+				wantScores = append(wantScores, o.score)
+			}
+		}
+		for _, limit := range []int{1, 2, 3, 5, 50} {
+			q := tt.q
+			q.Tenant, q.ByRisk, q.Limit = "t1", true, limit
+			var got []string
+			var gotScores []int
+			for pages := 0; ; pages++ {
+				if pages > len(specs) {
+					t.Fatalf("%s, pages of %d: no end", tt.name, limit)
+				}
+				p, err := s.Findings(ctx, q)
+				if err != nil {
+					t.Fatalf("%s, pages of %d: %v", tt.name, limit, err)
+				}
+				if len(p.Records) > limit {
+					t.Fatalf("%s, pages of %d: a page of %d", tt.name, limit, len(p.Records))
+				}
+				for _, r := range p.Records {
+					got = append(got, r.Fingerprint)
+					gotScores = append(gotScores, r.RiskScore)
+					if r.Tenant != "t1" || r.OCSF == nil || r.ID != byFP[r.Fingerprint].ID || r.Party != specs[spec[r.Fingerprint]].party {
+						t.Fatalf("%s: record %+v", tt.name, r)
+					}
+				}
+				if p.Next.IsZero() {
+					break
+				}
+				if last := p.Records[len(p.Records)-1]; p.Next != (store.Cursor{Key: int64(last.RiskScore), ID: last.ID}) {
+					t.Fatalf("%s, pages of %d: cursor %+v after %+v", tt.name, limit, p.Next, last)
+				}
+				q.After = p.Next
+			}
+			if !slices.Equal(got, want) || !slices.Equal(gotScores, wantScores) {
+				t.Errorf("%s, pages of %d: %v %v, want %v %v", tt.name, limit, got, gotScores, want, wantScores)
+			}
+		}
+	}
+	// a cursor in the unscored part, as a client would send it
+	p, err := s.Findings(ctx, store.Query{Tenant: "t1", ByRisk: true, After: store.Cursor{Key: -1, ID: byFP["f03"].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range p.Records {
+		got = append(got, r.Fingerprint)
+	}
+	if !slices.Equal(got, []string{"f05", "f08", "f10"}) {
+		t.Fatalf("after the first unscored finding: %v", got)
 	}
 }
 
