@@ -75,3 +75,18 @@ func TestEveryMessageExists(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNegotiate: any Accept-Language header gives a supported language or
+// none, without panicking.
+func FuzzNegotiate(f *testing.F) {
+	for _, s := range []string{"", "zh-CN,zh;q=0.9", "en;q=0.5, *;q=0.1", ";;;,q=", "zh;q=NaN", "en;q=1e309"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		switch got := negotiate(header); got {
+		case "", "en", "zh-CN":
+		default:
+			t.Fatalf("negotiate(%q) = %q", header, got)
+		}
+	})
+}

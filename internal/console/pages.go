@@ -690,22 +690,32 @@ func (c *Console) responsibility(w http.ResponseWriter, r *http.Request, s *sess
 	var kpi struct {
 		Items []json.RawMessage `json:"items"`
 	}
-
+	// the counts first: a party with no findings needs no listing (a
+	// risk-ordered listing that finds nothing reads to its end)
+	if err := c.get(ctx, s, "/api/v1/summary", url.Values{"days": {"1"}}, &sum); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	has := map[string]bool{}
+	for _, x := range sum.ByParty {
+		has[x.Party] = x.Count > 0
+	}
 	fns := []func() error{
-		func() error { return c.get(ctx, s, "/api/v1/summary", url.Values{"days": {"1"}}, &sum) },
 		func() error { return optional(c.get(ctx, s, "/api/v1/kpi", nil, &kpi)) },
 	}
 	for i, p := range parties {
 		boards[i].Party = p
 		fns = append(fns, func() error {
-			var page recordPage
-			if err := c.get(ctx, s, "/api/v1/findings", url.Values{"party": {p}, "sort": {"risk"}, "limit": {"5"}}, &page); err != nil {
-				return err
+			if has[p] {
+				var page recordPage
+				if err := c.get(ctx, s, "/api/v1/findings", url.Values{"party": {p}, "sort": {"risk"}, "limit": {"5"}}, &page); err != nil {
+					return err
+				}
+				for j := range page.Items {
+					page.Items[j].decode()
+				}
+				boards[i].Top = page.Items
 			}
-			for j := range page.Items {
-				page.Items[j].decode()
-			}
-			boards[i].Top = page.Items
 			ns, err := c.notices(ctx, s, p, "")
 			boards[i].Notices = ns
 			if ae, ok := err.(*apiError); ok && ae.Status == http.StatusNotImplemented {
