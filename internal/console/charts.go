@@ -8,6 +8,8 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/canopy-sec/canopy/internal/correlate"
 )
 
 // Charts are ECharts options built here from API data and written into a
@@ -208,15 +210,15 @@ func chartGraph(lg *lang, in incident) string {
 		}
 	}
 	for _, e := range in.Entities {
-		add(node{ID: "e:" + e.Kind + ":" + e.Value, Name: e.Kind + ": " + shorten(e.Value, 60), Category: 0, Size: 26})
+		add(node{ID: entityID(e), Name: string(e.Kind) + ": " + shorten(e.Value, 60), Category: 0, Size: 26})
 	}
 	for _, m := range in.MemberRecords {
 		add(node{ID: m.Ref, Name: shorten(m.Title, 60) + " (" + m.Product + ")", Category: 1, Size: 14})
 	}
 	for _, m := range in.MemberRecords {
 		for _, e := range m.Entities {
-			add(node{ID: "e:" + e.Kind + ":" + e.Value, Name: e.Kind + ": " + shorten(e.Value, 60), Category: 0, Size: 26})
-			links = append(links, map[string]string{"source": m.Ref, "target": "e:" + e.Kind + ":" + e.Value})
+			add(node{ID: entityID(e), Name: string(e.Kind) + ": " + shorten(e.Value, 60), Category: 0, Size: 26})
+			links = append(links, map[string]string{"source": m.Ref, "target": entityID(e)})
 		}
 	}
 	return chartJSON(map[string]any{
@@ -230,6 +232,8 @@ func chartGraph(lg *lang, in incident) string {
 		}},
 	})
 }
+
+func entityID(e correlate.Entity) string { return "e:" + string(e.Kind) + ":" + e.Value }
 
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
@@ -253,8 +257,11 @@ func shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func partyKey(p string) string {
-	if p == "" {
+// partyKey is the message key of a party (a string or a named string
+// type such as responsibility.Party).
+func partyKey(party any) string {
+	p := fmt.Sprint(party)
+	if p == "" || party == nil {
 		return "party.none"
 	}
 	return "party." + p

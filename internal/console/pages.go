@@ -15,6 +15,8 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/canopy-sec/canopy/internal/api"
+	"github.com/canopy-sec/canopy/internal/correlate"
 	"github.com/canopy-sec/canopy/internal/datagrade"
 )
 
@@ -153,56 +155,13 @@ type summary struct {
 	} `json:"risk_buckets"`
 }
 
-type tactic struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Order int    `json:"order"`
-}
-
-type entity struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-}
-
-type riskResult struct {
-	Score   int `json:"score"`
-	Factors []struct {
-		Name         string `json:"name"`
-		Value        any    `json:"value"`
-		Weight       int    `json:"weight"`
-		Contribution int    `json:"contribution"`
-		Detail       string `json:"detail"`
-	} `json:"factors"`
-}
-
-type incident struct {
-	ID             string     `json:"id"`
-	Title          string     `json:"title"`
-	Risk           riskResult `json:"risk"`
-	Entities       []entity   `json:"entities"`
-	Tactics        []tactic   `json:"tactics"`
-	Members        []string   `json:"members"`
-	FirstSeen      time.Time  `json:"first_seen"`
-	LastSeen       time.Time  `json:"last_seen"`
-	Responsibility *struct {
-		Party string `json:"party"`
-	} `json:"responsibility"`
-	MemberRecords []member `json:"member_records"`
-}
-
-type member struct {
-	Ref        string    `json:"ref"`
-	Kind       string    `json:"kind"`
-	ID         int64     `json:"id"`
-	Time       time.Time `json:"time"`
-	Title      string    `json:"title"`
-	Severity   string    `json:"severity"`
-	SeverityID int       `json:"severity_id"`
-	Product    string    `json:"product"`
-	Class      string    `json:"class"`
-	Tactics    []tactic  `json:"tactics"`
-	Entities   []entity  `json:"entities"`
-}
+// The incident types are the API's own: the console decodes what it
+// encodes.
+type (
+	incident = api.IncidentOut
+	member   = api.MemberOut
+	tactic   = correlate.Tactic
+)
 
 type incidentPage struct {
 	Items      []incident `json:"items"`
