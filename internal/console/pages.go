@@ -3,7 +3,6 @@ package console
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +17,8 @@ import (
 	"github.com/canopy-sec/canopy/internal/api"
 	"github.com/canopy-sec/canopy/internal/correlate"
 	"github.com/canopy-sec/canopy/internal/datagrade"
+	"github.com/canopy-sec/canopy/internal/notify"
+	"github.com/canopy-sec/canopy/internal/respond"
 )
 
 // pageSize is how many rows a list page shows.
@@ -161,6 +162,8 @@ type (
 	incident = api.IncidentOut
 	member   = api.MemberOut
 	tactic   = correlate.Tactic
+	notice   = notify.Notice
+	approval = respond.Approval
 )
 
 type incidentPage struct {
@@ -217,78 +220,7 @@ type packList struct {
 	} `json:"items"`
 }
 
-type notice struct {
-	ID      string `json:"id"`
-	Party   string `json:"party"`
-	Contact string `json:"contact"`
-	Subject struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-	} `json:"subject"`
-	Severity        string    `json:"severity"`
-	Title           string    `json:"title"`
-	State           string    `json:"state"`
-	Created         time.Time `json:"created_at"`
-	Deadline        time.Time `json:"deadline"`
-	AckedAt         time.Time `json:"acked_at"`
-	AckedBy         string    `json:"acked_by"`
-	EscalationLevel int       `json:"escalation_level"`
-	DeliveryError   string    `json:"delivery_error"`
-	Raw             json.RawMessage
-}
 
-// approval is a response waiting for (or past) a decision.
-type approval struct {
-	ID     string `json:"id"`
-	Record struct {
-		Kind  string `json:"kind"`
-		ID    string `json:"id"`
-		Title string `json:"title"`
-		Risk  int    `json:"risk"`
-	} `json:"record"`
-	Playbook string `json:"playbook"`
-	Reason   string `json:"reason"`
-	Options  []struct {
-		ID          string `json:"id"`
-		Title       string `json:"title"`
-		Description string `json:"description"`
-		Impacts     []struct {
-			Action     string  `json:"action"`
-			Summary    string  `json:"summary"`
-			Targets    []asset `json:"targets"`
-			Affected   []asset `json:"affected"`
-			Disruption string  `json:"disruption"`
-			Reversible bool    `json:"reversible"`
-			Rollback   string  `json:"rollback"`
-			Approver   struct {
-				Party string `json:"party"`
-				Name  string `json:"name"`
-			} `json:"approver"`
-			Notes []string `json:"notes"`
-		} `json:"impacts"`
-		Summary struct {
-			Affected   []asset `json:"affected"`
-			Disruption string  `json:"disruption"`
-			Reversible bool    `json:"reversible"`
-		} `json:"summary"`
-	} `json:"options"`
-	State     string    `json:"state"`
-	Option    string    `json:"option"`
-	DecidedBy string    `json:"decided_by"`
-	Note      string    `json:"note"`
-	Decided   time.Time `json:"decided"`
-	Run       string    `json:"run"`
-	Created   time.Time `json:"created"`
-}
-
-type asset struct {
-	UID     string `json:"uid"`
-	Type    string `json:"type"`
-	Name    string `json:"name"`
-	Tier    string `json:"tier"`
-	Service string `json:"service"`
-	Why     string `json:"why"`
-}
 
 // parallel runs fns at once and returns the first error.
 func parallel(fns ...func() error) error {
@@ -394,21 +326,12 @@ func (c *Console) notices(ctx context.Context, s *session, party, state string) 
 		q.Set("state", state)
 	}
 	var out struct {
-		Items []json.RawMessage `json:"items"`
+		Items []notice `json:"items"`
 	}
 	if err := c.get(ctx, s, "/api/v1/notices", q, &out); err != nil {
 		return nil, err
 	}
-	ns := make([]notice, 0, len(out.Items))
-	for _, raw := range out.Items {
-		var n notice
-		if err := json.Unmarshal(raw, &n); err != nil {
-			return nil, fmt.Errorf("notice: %w", err)
-		}
-		n.Raw = raw
-		ns = append(ns, n)
-	}
-	return ns, nil
+	return out.Items, nil
 }
 
 // filters are the findings list's filters, from the query.
