@@ -220,8 +220,6 @@ type packList struct {
 	} `json:"items"`
 }
 
-
-
 // parallel runs fns at once and returns the first error.
 func parallel(fns ...func() error) error {
 	errs := make([]error, len(fns))
