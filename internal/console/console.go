@@ -215,24 +215,31 @@ func (c *Console) call(ctx context.Context, s *session, method, target string, b
 		}
 		rd = bytes.NewReader(b)
 	}
-	resp, err := c.opts.API.Do(ctx, s.p, method, target, rd)
-	if err != nil {
+	body2xx, err := c.send(ctx, s, method, target, rd)
+	if err != nil || out == nil {
 		return err
+	}
+	if err := json.Unmarshal(body2xx, out); err != nil {
+		return fmt.Errorf("API %s %s: decoding the answer: %w", method, target, err)
+	}
+	return nil
+}
+
+// send makes an API request as the session's principal and returns the
+// body of a 2xx answer; any other answer is an *apiError.
+func (c *Console) send(ctx context.Context, s *session, method, target string, body io.Reader) ([]byte, error) {
+	resp, err := c.opts.API.Do(ctx, s.p, method, target, body)
+	if err != nil {
+		return nil, err
 	}
 	if resp.Status/100 != 2 {
 		var e struct {
 			Error struct{ Code, Message string } `json:"error"`
 		}
 		json.Unmarshal(resp.Body, &e)
-		return &apiError{Status: resp.Status, Code: e.Error.Code, Message: e.Error.Message}
+		return nil, &apiError{Status: resp.Status, Code: e.Error.Code, Message: e.Error.Message}
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(resp.Body, out); err != nil {
-		return fmt.Errorf("API %s %s: decoding the answer: %w", method, target, err)
-	}
-	return nil
+	return resp.Body, nil
 }
 
 // get is call with GET; path is joined with the query q (nil: none).

@@ -352,3 +352,42 @@ func TestLanguage(t *testing.T) {
 		t.Error("the switch's choice does not win over Accept-Language")
 	}
 }
+
+func TestPostureReportThroughConsole(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	f.signIn(c, "alpha")
+	if a := f.do(c, "GET", "/posture/cis-aws-3.0/report", nil, nil); a.status != http.StatusNotFound {
+		t.Errorf("report before any scan: %d, want 404", a.status)
+	}
+	// import the demo inventory and scan it, through the API
+	inv, err := demo.Inventory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := map[string]string{"Authorization": "Bearer " + f.tokens["alpha"]}
+	for _, step := range []struct{ path, body string }{{"/api/v1/inventory", string(inv[0].Data)}, {"/api/v1/scans", "{}"}} {
+		req, _ := http.NewRequest("POST", f.srv.URL+step.path, strings.NewReader(step.body))
+		for k, v := range bearer {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %d", step.path, resp.StatusCode)
+		}
+	}
+	a := f.do(c, "GET", "/posture/cis-aws-3.0/report", nil, nil)
+	if a.status != 200 || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") || !strings.Contains(a.body, "CIS") {
+		t.Errorf("report: %d %s", a.status, a.header.Get("Content-Type"))
+	}
+	if a := f.do(c, "GET", "/posture/no-such-pack/report", nil, nil); a.status != http.StatusNotFound {
+		t.Errorf("unknown pack: %d, want 404", a.status)
+	}
+	if a := f.do(f.client(), "GET", "/posture/cis-aws-3.0/report", nil, nil); a.status != http.StatusSeeOther {
+		t.Errorf("report without a session: %d, want a redirect", a.status)
+	}
+}

@@ -407,8 +407,8 @@ func (c *Console) raw(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, c.cat.lang(r).T("error.not_found"))
 		return
 	}
-	var v json.RawMessage
-	if err := c.get(r.Context(), s, prefix+url.PathEscape(id), nil, &v); err != nil {
+	v, err := c.send(r.Context(), s, http.MethodGet, prefix+url.PathEscape(id), nil)
+	if err != nil {
 		c.apiFail(w, r, s, err)
 		return
 	}
@@ -533,21 +533,14 @@ func (c *Console) posturePack(w http.ResponseWriter, r *http.Request, s *session
 // postureReport answers a pack's compliance report (HTML, for printing
 // or archiving) as the API renders it.
 func (c *Console) postureReport(w http.ResponseWriter, r *http.Request, s *session) {
-	resp, err := c.opts.API.Do(r.Context(), s.p, http.MethodGet, "/api/v1/compliance/"+url.PathEscape(r.PathValue("pack"))+"/report?format=html", nil)
-	if err == nil && resp.Status != http.StatusOK {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		json.Unmarshal(resp.Body, &e)
-		err = &apiError{Status: resp.Status, Code: e.Error.Code, Message: e.Error.Message}
-	}
+	report, err := c.send(r.Context(), s, http.MethodGet, "/api/v1/compliance/"+url.PathEscape(r.PathValue("pack"))+"/report?format=html", nil)
 	if err != nil {
 		c.apiFail(w, r, s, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(resp.Body)
+	w.Write(report)
 }
 
 // partyBoard is one party's column of the responsibility board.
